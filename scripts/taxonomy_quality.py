@@ -1,0 +1,109 @@
+"""Measure the taxonomy against hand labels of the Hangzhou Amap sample (and draw that sample).
+
+The labels (``labels/amap_labels.csv``) hold only line numbers of the Amap file, the stratum and
+the label(s); the Amap file itself stays in ``../shared/data`` and is never copied.
+
+Usage::
+
+    python scripts/taxonomy_quality.py [TSV]            # precision / recall per category
+    python scripts/taxonomy_quality.py [TSV] --draw     # print the seeded sample's line numbers
+
+The sample is two seeded strata drawn from the file's 22,437 records:
+
+* ``uniform``: ``N_UNIFORM`` records drawn uniformly at random from all lines;
+* ``related``: ``N_RELATED`` records drawn uniformly from the lines (not already drawn) whose
+  Amap middle type or name plausibly relates to a basic-need category (``_related_mask``).
+  This filter is deliberately broad and independent of the taxonomy's rules.
+* ``rare``: ``N_RARE`` records drawn from the remaining lines whose type or name relates to the
+  rarer basic-need categories (``_RARE_MID``, ``_RARE_WORDS``), so that each gets some positives.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_TSV = REPO.parent / "shared" / "data" / "amap" / "hangzhou_shangcheng_poi_2017.tsv"
+LABELS = REPO / "labels" / "amap_labels.csv"
+SEED = 20240604
+N_UNIFORM = 250
+N_RELATED = 250
+N_RARE = 100
+COLUMNS = ["name", "address", "tel", "type", "wgs84", "gcj02", "bd09"]
+
+_RELATED_MID = (
+    "便民商店/便利店", "超级市场", "综合市场", "购物相关场所", "生活服务场所", "美容美发店",
+    "维修站点", "洗衣店", "摄影冲印店", "医药保健销售店", "物流速递", "邮局",
+    "乡镇以下级政府及事业单位", "快餐厅", "糕饼店", "餐饮相关场所", "诊所",
+)
+_RELATED_WORDS = (
+    "便利", "超市", "菜", "生鲜", "水果", "果品", "肉", "水产", "早餐", "早点", "包子", "豆浆",
+    "油条", "维修", "修理", "钥匙", "修鞋", "开锁", "干洗", "洗衣", "裁缝", "改衣", "美发",
+    "理发", "美容", "打印", "复印", "图文", "照相", "摄影", "药", "家政", "保洁", "月嫂",
+    "保姆", "快递", "驿站", "速递", "邮政", "回收", "废品", "社区", "居委", "服务中心",
+)
+# Third stratum: the rarer basic-need categories (markets, repair, laundry, post, housekeeping,
+# recycling, community service, supermarkets, breakfast), which the first two strata hit rarely.
+_RARE_MID = (
+    "综合市场", "超级市场", "维修站点", "洗衣店", "物流速递", "邮局", "乡镇以下级政府及事业单位",
+)
+_RARE_WORDS = (
+    "市场", "菜场", "超市", "维修", "修理", "钥匙", "修鞋", "开锁", "洗衣", "干洗", "裁缝",
+    "快递", "驿站", "邮政", "家政", "保洁", "回收", "废品", "社区", "居委", "早餐", "包子",
+    "豆浆", "馒头",
+)
+
+
+def read_amap_tsv(path: str | Path) -> pd.DataFrame:
+    """Read the Amap TSV (no header, TAB, leading spaces) with a 1-based ``line`` column."""
+    df = pd.read_csv(
+        path, sep="\t", header=None, names=COLUMNS, dtype=str, keep_default_na=False,
+        quoting=3, encoding="utf-8",
+    )
+    for col in COLUMNS:
+        df[col] = df[col].str.strip()
+    df.insert(0, "line", np.arange(1, len(df) + 1))
+    return df
+
+
+def _mask(df: pd.DataFrame, mids: tuple[str, ...], words: tuple[str, ...]) -> pd.Series:
+    mid = df["type"].str.split("|").str[0].str.split(";").str[1].fillna("")
+    return mid.isin(mids) | df["name"].str.contains("|".join(words), regex=True)
+
+
+def draw_sample(df: pd.DataFrame, *, seed: int = SEED) -> pd.DataFrame:
+    """Return ``line`` and ``stratum`` of the seeded, stratified sample (uniform first)."""
+    rng = np.random.default_rng(seed)
+    uniform = rng.choice(df["line"].to_numpy(), size=N_UNIFORM, replace=False)
+    pool = df.loc[_mask(df, _RELATED_MID, _RELATED_WORDS) & ~df["line"].isin(uniform), "line"]
+    related = rng.choice(pool.to_numpy(), size=N_RELATED, replace=False)
+    taken = np.concatenate([uniform, related])
+    pool = df.loc[_mask(df, _RARE_MID, _RARE_WORDS) & ~df["line"].isin(taken), "line"]
+    rare = rng.choice(pool.to_numpy(), size=N_RARE, replace=False)
+    return pd.DataFrame(
+        {
+            "line": np.concatenate([np.sort(uniform), np.sort(related), np.sort(rare)]),
+            "stratum": ["uniform"] * N_UNIFORM + ["related"] * N_RELATED + ["rare"] * N_RARE,
+        }
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("tsv", nargs="?", default=str(DEFAULT_TSV))
+    parser.add_argument("--draw", action="store_true", help="print the sample's line numbers")
+    args = parser.parse_args(argv)
+    df = read_amap_tsv(args.tsv)
+    if args.draw:
+        draw_sample(df).to_csv(sys.stdout, index=False)
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,5 @@
+"""``python -m quarter_hour``."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,111 @@
+"""Vectorised line-geometry helpers (internal).
+
+shapely has ``line_locate_point`` and ``line_interpolate_point`` but no vectorised *substring*;
+``shapely.ops.substring`` works one geometry at a time in Python, which is too slow for the
+hundreds of thousands of partial edges an isochrone batch produces. :func:`substrings` does the
+same cut on coordinate arrays with numpy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+
+
+def substrings(
+    geoms: NDArray[np.object_], start_m: NDArray[np.float64], end_m: NDArray[np.float64]
+) -> NDArray[np.object_]:
+    """Cut each LineString between two distances measured along it.
+
+    Parameters
+    ----------
+    geoms
+        LineStrings (any CRS; distances in its units, metres for a projected CRS).
+    start_m, end_m
+        Distances along each line, ``0 <= start_m <= end_m <= length``; clipped to that range.
+
+    Returns
+    -------
+    numpy.ndarray
+        LineStrings from ``start_m`` to ``end_m`` along each input (a two-point line where the
+        piece lies within one segment; degenerate when ``start_m == end_m``).
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    n = len(geoms)
+    if n == 0:
+        return np.empty(0, dtype=object)
+    coords, part = shapely.get_coordinates(geoms, return_index=True)
+    counts = np.bincount(part, minlength=n)
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    seg = np.hypot(*np.diff(coords, axis=0).T)
+    # cumulative distance at each vertex, restarting at each line
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    cum = cum - cum[first][part]
+    length = cum[first + counts - 1]
+    s = np.clip(np.asarray(start_m, dtype=float), 0.0, length)
+    e = np.clip(np.asarray(end_m, dtype=float), s, length)
+    p_start = shapely.get_coordinates(shapely.line_interpolate_point(geoms, s))
+    p_end = shapely.get_coordinates(shapely.line_interpolate_point(geoms, e))
+    # interior vertices strictly between s and e
+    inside = (cum > s[part]) & (cum < e[part])
+    keep_idx = np.flatnonzero(inside)
+    n_inside = np.bincount(part[keep_idx], minlength=n)
+    total = n_inside + 2
+    out_first = np.concatenate([[0], np.cumsum(total)[:-1]])
+    out = np.empty((int(total.sum()), 2))
+    out[out_first] = p_start
+    out[out_first + total - 1] = p_end
+    # position of each kept vertex within its output line
+    rank = (
+        np.arange(len(keep_idx)) - np.concatenate([[0], np.cumsum(n_inside)[:-1]])[part[keep_idx]]
+    )
+    out[out_first[part[keep_idx]] + 1 + rank] = coords[keep_idx]
+    return shapely.linestrings(out, indices=np.repeat(np.arange(n), total))
+
+
+def split_at_shared_vertices(
+    lines: NDArray[np.object_],
+) -> tuple[NDArray[np.object_], NDArray[np.int64]]:
+    """Split lines at every interior vertex that another line (or the same line) also uses.
+
+    OpenStreetMap ways meet at shared nodes that are usually *interior* vertices of both ways;
+    a graph needs them as edge ends. Crossings without a shared vertex (bridges, tunnels) are
+    left alone. Vertices match on exact coordinates.
+
+    Returns
+    -------
+    (pieces, source)
+        The pieces, and for each the index of the input line it came from.
+    """
+    lines = np.asarray(lines, dtype=object)
+    coords, idx = shapely.get_coordinates(lines, return_index=True)
+    n = len(lines)
+    if n == 0:
+        return lines, np.empty(0, dtype=np.int64)
+    counts = np.bincount(idx, minlength=n)
+    first = np.r_[0, np.cumsum(counts)[:-1]]
+    last = first + counts - 1
+    _, inv, occ = np.unique(coords, axis=0, return_inverse=True, return_counts=True)
+    inv = np.asarray(inv).ravel()
+    pos = np.arange(len(coords))
+    is_end = np.zeros(len(coords), dtype=bool)
+    is_end[first] = True
+    is_end[last] = True
+    cut = (occ[inv] > 1) & ~is_end
+    if not cut.any():
+        return lines, np.arange(n, dtype=np.int64)
+    # local piece number of each vertex: cuts strictly before it within its line
+    ccut = np.cumsum(cut)
+    before = ccut - cut - (ccut[first] - cut[first])[idx]
+    n_pieces = np.bincount(idx, weights=cut, minlength=n).astype(np.int64) + 1
+    piece_offset = np.r_[0, np.cumsum(n_pieces)[:-1]]
+    gid = piece_offset[idx] + before
+    # cut vertices also start the next piece
+    rows = np.r_[pos, pos[cut]]
+    gids = np.r_[gid, gid[cut] + 1]
+    order = np.lexsort((rows, gids))
+    rows, gids = rows[order], gids[order]
+    pieces = shapely.linestrings(coords[rows], indices=gids)
+    source = np.repeat(np.arange(n, dtype=np.int64), n_pieces)
+    return pieces, source
