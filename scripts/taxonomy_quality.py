@@ -16,6 +16,10 @@ The sample is two seeded strata drawn from the file's 22,437 records:
   This filter is deliberately broad and independent of the taxonomy's rules.
 * ``rare``: ``N_RARE`` records drawn from the remaining lines whose type or name relates to the
   rarer basic-need categories (``_RARE_MID``, ``_RARE_WORDS``), so that each gets some positives.
+* ``holdout``: ``N_HOLDOUT`` records drawn from the remaining lines of either pool, labelled
+  only after the taxonomy rules had been written against the first three strata, and never used
+  to change them: its figures are the honest estimate (the first three strata were in view while
+  the rules were written, so their figures are optimistic).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ SEED = 20240604
 N_UNIFORM = 250
 N_RELATED = 250
 N_RARE = 100
+N_HOLDOUT = 150
 COLUMNS = ["name", "address", "tel", "type", "wgs84", "gcj02", "bd09"]
 
 _RELATED_MID = (
@@ -85,23 +90,113 @@ def draw_sample(df: pd.DataFrame, *, seed: int = SEED) -> pd.DataFrame:
     taken = np.concatenate([uniform, related])
     pool = df.loc[_mask(df, _RARE_MID, _RARE_WORDS) & ~df["line"].isin(taken), "line"]
     rare = rng.choice(pool.to_numpy(), size=N_RARE, replace=False)
+    taken = np.concatenate([taken, rare])
+    pool = df.loc[
+        (_mask(df, _RELATED_MID, _RELATED_WORDS) | _mask(df, _RARE_MID, _RARE_WORDS))
+        & ~df["line"].isin(taken),
+        "line",
+    ]
+    holdout = rng.choice(pool.to_numpy(), size=N_HOLDOUT, replace=False)
+    parts = {"uniform": uniform, "related": related, "rare": rare, "holdout": holdout}
     return pd.DataFrame(
         {
-            "line": np.concatenate([np.sort(uniform), np.sort(related), np.sort(rare)]),
-            "stratum": ["uniform"] * N_UNIFORM + ["related"] * N_RELATED + ["rare"] * N_RARE,
+            "line": np.concatenate([np.sort(v) for v in parts.values()]),
+            "stratum": np.repeat(list(parts), [len(v) for v in parts.values()]),
         }
     )
+
+
+def read_labels(path: str | Path = LABELS) -> pd.DataFrame:
+    """Read the hand labels: ``line``, ``stratum``, ``labels`` (";"-separated ids), ``note``."""
+    lab = pd.read_csv(path, dtype={"labels": str, "note": str}, keep_default_na=False)
+    lab["labels"] = lab["labels"].map(lambda s: frozenset(x for x in s.split(";") if x))
+    return lab
+
+
+def quality(
+    tsv: str | Path = DEFAULT_TSV, labels: str | Path = LABELS, *, strata: tuple[str, ...] = ()
+) -> tuple[pd.DataFrame, dict[str, float], pd.DataFrame]:
+    """Precision and recall of :func:`quarter_hour.taxonomy.classify` against the labels.
+
+    Returns the per-category table (``tp``, ``fp``, ``fn``, ``precision``, ``recall``,
+    ``n_labelled``), the micro-averaged figures over the 14 basic-need categories, and the
+    per-record comparison (``line``, ``stratum``, ``labels``, ``predicted``).
+    """
+    from quarter_hour.taxonomy import BASIC_CATEGORIES, CATEGORY_IDS, classify
+
+    df = read_amap_tsv(tsv)
+    lab = read_labels(labels)
+    if strata:
+        lab = lab[lab["stratum"].isin(strata)]
+    recs = df.set_index("line").loc[lab["line"], ["name", "address", "type"]]
+    recs["poi_id"] = recs.index.astype(str)
+    pois = classify(recs.reset_index(drop=True), source="amap")
+    pred = pois.groupby("poi_id")["category"].agg(frozenset)
+    lab = lab.assign(
+        predicted=[pred.get(str(line), frozenset()) for line in lab["line"]]
+    )
+    rows = []
+    for cat in CATEGORY_IDS:
+        truth = lab["labels"].map(lambda s, c=cat: c in s)
+        guess = lab["predicted"].map(lambda s, c=cat: c in s)
+        tp = int((truth & guess).sum())
+        fp = int((~truth & guess).sum())
+        fn = int((truth & ~guess).sum())
+        rows.append(
+            {
+                "category": cat, "basic": cat in BASIC_CATEGORIES, "n_labelled": int(truth.sum()),
+                "tp": tp, "fp": fp, "fn": fn,
+                "precision": tp / (tp + fp) if tp + fp else float("nan"),
+                "recall": tp / (tp + fn) if tp + fn else float("nan"),
+            }
+        )
+    table = pd.DataFrame(rows)
+    basic = table[table["basic"]]
+    tp, fp, fn = basic["tp"].sum(), basic["fp"].sum(), basic["fn"].sum()
+    micro = {
+        "precision": float(tp / (tp + fp)) if tp + fp else float("nan"),
+        "recall": float(tp / (tp + fn)) if tp + fn else float("nan"),
+        "tp": int(tp), "fp": int(fp), "fn": int(fn), "n_records": len(lab),
+    }
+    return table, micro, lab
+
+
+def _print_report(tsv: str | Path, *, verbose: bool) -> None:
+    for strata, title in (
+        ((), "all strata"),
+        (("uniform",), "uniform stratum only"),
+        (("holdout",), "holdout stratum only"),
+    ):
+        table, micro, lab = quality(tsv, strata=strata)
+        print(f"== {title}: {micro['n_records']} labelled records")
+        if not strata:
+            with pd.option_context("display.width", 120, "display.max_rows", 40):
+                print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+        print(
+            f"micro-average over the 14 basic-need categories: precision "
+            f"{micro['precision']:.3f}, recall {micro['recall']:.3f} "
+            f"(tp {micro['tp']}, fp {micro['fp']}, fn {micro['fn']})\n"
+        )
+        if verbose and not strata:
+            bad = lab[lab["labels"] != lab["predicted"]]
+            for r in bad.itertuples():
+                print(f"  line {r.line:>5} [{r.stratum}] labels={sorted(r.labels)} "
+                      f"predicted={sorted(r.predicted)}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tsv", nargs="?", default=str(DEFAULT_TSV))
     parser.add_argument("--draw", action="store_true", help="print the sample's line numbers")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="list the line numbers where labels and classifier disagree")
     args = parser.parse_args(argv)
-    df = read_amap_tsv(args.tsv)
+    if not Path(args.tsv).is_file():
+        parser.error(f"{args.tsv} not found (the Amap file lives in ../shared/data/amap/)")
     if args.draw:
-        draw_sample(df).to_csv(sys.stdout, index=False)
+        draw_sample(read_amap_tsv(args.tsv)).to_csv(sys.stdout, index=False)
         return 0
+    _print_report(args.tsv, verbose=args.verbose)
     return 0
 
 

@@ -46,6 +46,8 @@ def reference_graph(
     return G
 
 
-def reference_distances(G: nx.MultiGraph, source: Any, cutoff: float | None = None) -> dict[Any, float]:
+def reference_distances(
+    G: nx.MultiGraph, source: Any, cutoff: float | None = None
+) -> dict[Any, float]:
     """networkx single-source Dijkstra on edge ``length``."""
     return nx.single_source_dijkstra_path_length(G, source, cutoff=cutoff, weight="length")

@@ -76,7 +76,9 @@ def test_same_edge_points_do_not_detour_via_nodes(cross: qn.WalkNetwork) -> None
 
 
 def test_limit_cuts_off(cross: qn.WalkNetwork) -> None:
-    d = cross.distances(np.array([[0.0, 500.0]]), np.array([[0.0, -500.0], [0.0, 400.0]]), limit_m=300)
+    d = cross.distances(
+        np.array([[0.0, 500.0]]), np.array([[0.0, -500.0], [0.0, 400.0]]), limit_m=300
+    )
     assert np.isinf(d[0, 0])  # 1000 m away
     assert d[0, 1] == pytest.approx(100.0)
 
@@ -126,7 +128,9 @@ def test_centimetre_gaps_are_closed() -> None:
 
 
 def test_largest_component_reports_drop() -> None:
-    net = qn.from_lines(lines_gdf([[(0, 0), (300, 0)], [(0, 0), (0, 100)], [(1000, 1000), (1100, 1000)]]))
+    net = qn.from_lines(
+        lines_gdf([[(0, 0), (300, 0)], [(0, 0), (0, 100)], [(1000, 1000), (1100, 1000)]])
+    )
     big = net.largest_component()
     assert big.n_edges == 2
     assert big.report["dropped_edges"] == 1
@@ -227,7 +231,9 @@ def test_geographic_target_crs_is_refused() -> None:
 def test_zero_length_and_invalid_lines_dropped_and_counted() -> None:
     gdf = lines_gdf([[(0, 0), (100, 0)], [(5, 5), (5, 5)]])
     gdf.loc[2, "geometry"] = Point(1, 1)
-    with pytest.warns(qh.QuarterHourWarning, match=r"dropped 1 invalid or non-line .* and 1 zero-length"):
+    with pytest.warns(
+        qh.QuarterHourWarning, match=r"dropped 1 invalid or non-line .* and 1 zero-length"
+    ):
         net = qn.from_lines(gdf)
     assert net.n_edges == 1
     assert net.report["dropped_zero_length"] == 1
@@ -276,7 +282,9 @@ def _random_points(net: qn.WalkNetwork, k: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     e = rng.integers(0, net.n_edges, k)
     t = rng.uniform(0, 1, k)
-    base = shapely.get_coordinates(shapely.line_interpolate_point(net.edge_geometry[e], t, normalized=True))
+    base = shapely.get_coordinates(
+        shapely.line_interpolate_point(net.edge_geometry[e], t, normalized=True)
+    )
     return base + rng.uniform(-40, 40, (k, 2))
 
 
@@ -342,4 +350,6 @@ def test_pickle_roundtrip(cross: qn.WalkNetwork) -> None:
 
     cross.snap(np.array([[1.0, 1.0]]))  # builds the STRtree cache
     again = pickle.loads(pickle.dumps(cross))
-    assert again.distances(np.array([[0.0, 500.0]]), np.array([[0.0, 400.0]]))[0, 0] == pytest.approx(100)
+    assert again.distances(np.array([[0.0, 500.0]]), np.array([[0.0, 400.0]]))[
+        0, 0
+    ] == pytest.approx(100)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
 import pytest
-
-import geopandas as gpd
 from shapely.geometry import Point, Polygon
 
 from quarter_hour import CRSError, InputError, InputFileError, QuarterHourWarning

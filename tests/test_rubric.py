@@ -67,7 +67,8 @@ def _seed_annex2() -> dict[str, object]:
     basic = re.search(r"基本保障类业态。\s*分值(\d+)分。需(\d+)分以上", annex)
     quality = re.search(r"品质提升类业态。\s*分值(\d+)分。需(\d+)分以上", annex)
     total = int(re.search(r"总分\s*\n\t(\d+)", annex).group(1))  # type: ignore[union-attr]
-    assert basic and quality
+    assert basic
+    assert quality
     return {
         "groups": groups,
         "org_max": org_max,
@@ -111,7 +112,8 @@ def test_shipped_rubric_matches_seed_text(rubric: Rubric) -> None:
 def test_shipped_rubric_numbers_offline(rubric: Rubric) -> None:
     assert available_rubrics() == ["hangjin_2023"]
     assert rubric.name == "hangjin_2023"
-    assert "杭政办发〔2023〕142号" in rubric.source and "附件2" in rubric.source
+    assert "杭政办发〔2023〕142号" in rubric.source
+    assert "附件2" in rubric.source
     assert [g.id for g in rubric.groups] == ["organisation", "basic", "quality"]
     assert [len(rubric.items_in(g)) for g in ("organisation", "basic", "quality")] == [3, 14, 15]
     assert [(g.max_points, g.min_points) for g in rubric.groups] == [(8, 0), (67, 62), (25, 15)]
@@ -348,4 +350,6 @@ def test_to_toml_round_trips(rubric: Rubric, tmp_path: Path) -> None:
 
 def test_summary_mentions_groups(rubric: Rubric) -> None:
     s = rubric.summary()
-    assert "基本保障类业态" in s and "at least 62" in s and "1200 m" in s
+    assert "基本保障类业态" in s
+    assert "at least 62" in s
+    assert "1200 m" in s

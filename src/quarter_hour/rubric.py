@@ -22,19 +22,33 @@ both validate the result.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import functools
 import logging
 import math
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ._errors import RubricError
+from ._tomlfile import (
+    KeyLocator,
+    Path_,
+    _did_you_mean,
+    _fmt,
+    _format_problems,
+    _get_num,
+    _get_str,
+    _get_table_list,
+    _num,
+    _Problem,
+    _q,
+    _unknown,
+)
+from .taxonomy import CATEGORY_IDS
 
 __all__ = [
     "COVERAGE_RULES",
@@ -58,41 +72,19 @@ COVERAGE_RULES: tuple[str, ...] = ("share", "any", "all")
 
 ITEM_KINDS: tuple[str, ...] = ("spatial", "checklist")
 
-# The 28 spatial category ids of docs/CONTRACTS.md (14 basic, 14 quality). This is the only copy in
-# this module; once `quarter_hour.taxonomy` exists, `known_category_ids` reads the ids from there.
-_CONTRACT_CATEGORY_IDS: tuple[str, ...] = (
-    "convenience_store", "supermarket", "wet_market", "fresh_food", "breakfast", "repair",
-    "laundry_tailor", "hair_beauty", "photo_print", "pharmacy", "housekeeping", "post_express",
-    "recycling", "community_service",
-    "bookstore", "sport_fitness", "specialty_dining", "elderly_care", "childcare",
-    "health_station", "education_training", "leisure_entertainment", "tourist_service",
-    "florist_gift", "bakery", "tea_coffee_bar", "pet_service", "smart_locker",
-)  # fmt: skip
-
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _TOL = 1e-9
 
 
 def known_category_ids() -> frozenset[str]:
-    """Category ids a rubric item may refer to.
+    """Category ids a rubric item may refer to: those of :mod:`quarter_hour.taxonomy`.
 
     Returns
     -------
     frozenset of str
-        The ids of :mod:`quarter_hour.taxonomy` when that module exposes ``CATEGORY_IDS`` (or a
-        ``CATEGORIES`` mapping), else the 28 ids listed in ``docs/CONTRACTS.md``.
+        ``quarter_hour.taxonomy.CATEGORY_IDS`` (the 28 ids of docs/CONTRACTS.md).
     """
-    try:
-        from . import taxonomy  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return frozenset(_CONTRACT_CATEGORY_IDS)
-    ids = getattr(taxonomy, "CATEGORY_IDS", None)
-    if ids is None:
-        cats = getattr(taxonomy, "CATEGORIES", None)
-        ids = list(cats) if isinstance(cats, Mapping) else None
-    if not ids:
-        return frozenset(_CONTRACT_CATEGORY_IDS)
-    return frozenset(str(i) for i in ids) | frozenset(_CONTRACT_CATEGORY_IDS)
+    return frozenset(CATEGORY_IDS)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -568,15 +560,6 @@ def load_rubric(name_or_path: str | Path = "hangjin_2023") -> Rubric:
 # --------------------------------------------------------------------------------------------------
 # Parsing and validation
 # --------------------------------------------------------------------------------------------------
-Path_ = tuple[str | int, ...]
-
-
-@dataclass
-class _Problem:
-    path: Path_
-    message: str
-
-
 @dataclass
 class _Parts:
     name: str
@@ -598,55 +581,6 @@ _WALK_KEYS = {"minutes", "speed_m_per_min", "limit_m"}
 _GROUP_KEYS = {"id", "name_zh", "name_en", "max_points", "min_points"}
 _ITEM_KEYS = {"id", "group", "name_zh", "name_en", "weight", "kind", "categories"}
 _BAND_KEYS = {"name_zh", "name_en", "from_points", "to_points", "passing"}
-
-
-def _unknown(d: Mapping[str, Any], allowed: set[str], path: Path_, problems: list[_Problem]) -> None:
-    for k in d:
-        if k not in allowed:
-            problems.append(
-                _Problem(
-                    (*path, k),
-                    f"unknown key {k!r}.{_did_you_mean(k, sorted(allowed))} Allowed keys here: {sorted(allowed)}.",
-                )
-            )
-
-
-def _get_str(d: Mapping[str, Any], key: str, path: Path_, problems: list[_Problem], *, required: bool = True) -> str:
-    if key not in d:
-        if required:
-            problems.append(_Problem((*path, key), f"`{key}` is missing; add `{key} = \"...\"`."))
-        return ""
-    v = d[key]
-    if not isinstance(v, str):
-        problems.append(_Problem((*path, key), f"`{key}` must be a string, got {v!r}."))
-        return ""
-    return v
-
-
-def _get_num(
-    d: Mapping[str, Any], key: str, path: Path_, problems: list[_Problem], *, required: bool = True, default: float = 0.0
-) -> float | None:
-    if key not in d:
-        if required:
-            problems.append(_Problem((*path, key), f"`{key}` is missing; add `{key} = <number>`."))
-            return None
-        return default
-    v = d[key]
-    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-        problems.append(_Problem((*path, key), f"`{key}` must be a finite number, got {v!r}."))
-        return None
-    return float(v)
-
-
-def _get_table_list(data: Mapping[str, Any], key: str, problems: list[_Problem]) -> list[Mapping[str, Any]]:
-    v = data.get(key)
-    if v is None:
-        problems.append(_Problem((key,), f"no `[[{key}]]` entries; the rubric needs at least one."))
-        return []
-    if not isinstance(v, list) or not all(isinstance(e, dict) for e in v):
-        problems.append(_Problem((key,), f"`{key}` must be an array of tables written `[[{key}]]`."))
-        return []
-    return v
 
 
 def _parse(data: Mapping[str, Any], problems: list[_Problem]) -> _Parts | None:
@@ -915,114 +849,3 @@ def _semantic_problems(r: Rubric | _Parts) -> list[_Problem]:
             )
         )
     return probs
-
-
-# --------------------------------------------------------------------------------------------------
-# Locating keys in the TOML text (tomllib reports lines only for syntax errors)
-# --------------------------------------------------------------------------------------------------
-_HEADER_RE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY_RE = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_\-]+)\s*=""")
-
-
-class KeyLocator:
-    """Find the line of a key path like ``("items", 3, "weight")`` in TOML text.
-
-    Handles ``[table]`` and ``[[array]]`` headers and ``key = value`` lines (not inline tables).
-    A missing key resolves to the line of its table header; unknown paths to None.
-
-    Parameters
-    ----------
-    text
-        The TOML text.
-    """
-
-    def __init__(self, text: str) -> None:
-        self._lines: dict[Path_, int] = {}
-        counts: dict[str, int] = {}
-        current: Path_ = ()
-        in_multiline = False
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            if in_multiline:
-                if line.count('"""') % 2 == 1 or line.count("'''") % 2 == 1:
-                    in_multiline = False
-                continue
-            m = _HEADER_RE.match(line)
-            if m and not _KEY_RE.match(line):
-                name = m.group(2).strip()
-                parts: tuple[str | int, ...] = tuple(s.strip().strip('"') for s in name.split("."))
-                if m.group(1) == "[[":
-                    idx = counts.get(name, 0)
-                    counts[name] = idx + 1
-                    current = (*parts, idx)
-                else:
-                    current = parts
-                self._lines.setdefault(current, lineno)
-                continue
-            km = _KEY_RE.match(line)
-            if km:
-                key = km.group(1).strip("\"'")
-                self._lines.setdefault((*current, key), lineno)
-                if line.count('"""') % 2 == 1 or line.count("'''") % 2 == 1:
-                    in_multiline = True
-
-    def line(self, path: Sequence[str | int]) -> int | None:
-        """Line number (1-based) of ``path`` or of its nearest enclosing table; None if unknown."""
-        p = tuple(path)
-        while p:
-            if p in self._lines:
-                return self._lines[p]
-            p = p[:-1]
-        return None
-
-
-def _path_text(path: Path_) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
-def _format_problems(
-    problems: Iterable[_Problem],
-    *,
-    origin: str,
-    locator: KeyLocator | None = None,
-    labels: Mapping[Path_, str] | None = None,
-) -> str:
-    probs = list(problems)
-    labels = labels or {}
-    lines = [f"Invalid rubric {origin}: {len(probs)} problem{'s' if len(probs) != 1 else ''}:"]
-    for pr in probs:
-        where = ""
-        if locator is not None:
-            ln = locator.line(pr.path)
-            where = f"line {ln}, " if ln is not None else ""
-        label = labels.get(pr.path[:2], "")
-        label = f" ({label})" if label else ""
-        lines.append(f"  {where}`{_path_text(pr.path)}`{label}: {pr.message}")
-    return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------------------------------
-# small helpers
-# --------------------------------------------------------------------------------------------------
-def _did_you_mean(word: str, options: Iterable[str]) -> str:
-    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1)
-    return f" Did you mean {close[0]!r}?" if close else ""
-
-
-def _fmt(x: float) -> str:
-    """Points without float noise: 8 -> '8', 62.5 -> '62.5', 79.99 -> '79.99'."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "nan"
-    r = round(float(x), 6)
-    return str(int(r)) if r == int(r) else f"{r:g}"
-
-
-def _num(x: float) -> str:
-    r = float(x)
-    return str(int(r)) if r == int(r) else repr(r)
-
-
-def _q(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'

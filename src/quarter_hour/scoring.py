@@ -38,7 +38,8 @@ import numpy as np
 import pandas as pd
 
 from ._errors import InputError, InputFileError, QuarterHourWarning
-from .rubric import GradeBand, KeyLocator, Rubric, _did_you_mean, _fmt, load_rubric
+from ._tomlfile import KeyLocator, _did_you_mean, _fmt
+from .rubric import GradeBand, Rubric, load_rubric
 
 __all__ = ["Scorecard", "read_checklist", "score", "score_many"]
 
@@ -385,10 +386,10 @@ def _weights(members: pd.DataFrame) -> tuple[pd.Series, dict[str, str]]:
             f"once instead of by households: {shown}. Fill in `compounds.households` for every compound to "
             "weight by households."
         )
-        warnings.warn(msg, QuarterHourWarning, stacklevel=3)
+        warnings.warn(msg, QuarterHourWarning, stacklevel=4)
     if zero:
         msg = f"Households sum to 0 in {zero[:5]}; counting each compound once."
-        warnings.warn(msg, QuarterHourWarning, stacklevel=3)
+        warnings.warn(msg, QuarterHourWarning, stacklevel=4)
     return w, how
 
 
@@ -482,7 +483,11 @@ def _not_assessed_reason(rubric: Rubric, not_assessed: Sequence[str]) -> str:
     )
 
 
-def _group_points(rubric: Rubric, points_row: pd.Series) -> dict[str, float]:
+def _row(frame: pd.DataFrame, label: str) -> dict[str, float]:
+    return {str(k): float(v) for k, v in frame.loc[[label]].iloc[0].items()}
+
+
+def _group_points(rubric: Rubric, points_row: Mapping[str, float]) -> dict[str, float]:
     return {g.id: _r(sum(float(points_row[i.id]) for i in rubric.items_in(g.id))) for g in rubric.groups}
 
 
@@ -542,17 +547,17 @@ class Scorecard:
         it = it.assign(at_stake=(it["weight"] - it["points"]).map(_r), order=np.arange(len(it)))
         it = it.loc[it["at_stake"] > 0]
         gshort = {
-            r.group: max(0.0, _r(r.min_points - r.points)) for r in self.groups.itertuples(index=False)
+            r["group"]: max(0.0, _r(r["min_points"] - r["points"])) for r in _records(self.groups)
         }
         actions = []
-        for r in it.itertuples(index=False):
-            if r.kind == "checklist":
-                if not r.assessed:
+        for r in _records(it):
+            if r["kind"] == "checklist":
+                if not r["assessed"]:
                     actions.append("assess it (fill in the checklist)")
                 else:
-                    actions.append("complete it" + (f" (evidence so far: {r.note})" if r.note else ""))
+                    actions.append("complete it" + (f" (evidence so far: {r['note']})" if r["note"] else ""))
             else:
-                actions.append(f"bring a {r.name_zh} within the walk limit of {len(r.lacking)} compound(s)")
+                actions.append(f"bring a {r['name_zh']} within the walk limit of {len(r['lacking'])} compound(s)")
         it = it.assign(
             n_lacking=[len(x) for x in it["lacking"]],
             group_shortfall=[gshort[g] for g in it["group"]],
@@ -608,17 +613,18 @@ class Scorecard:
             f"Scorecard {self.community!r} — {self.rubric.name} — {_fmt(self.total)}/{_fmt(self.rubric.total_points)} "
             f"— {self.grade} ({self.grade_en}) — {verdict}",
         ]
-        for g in self.groups.itertuples(index=False):
-            mn = f" (min {_fmt(g.min_points)}{'' if g.meets_minimum else ' MISSED'})" if g.min_points else ""
-            lines.append(f"  {g.name_zh}: {_fmt(g.points)}/{_fmt(g.max_points)}{mn}")
-            for r in self.items.loc[self.items["group"] == g.group].itertuples(index=False):
-                share = "  n/a" if math.isnan(r.share) else f"{r.share:5.0%}"
+        for g in _records(self.groups):
+            mn = f" (min {_fmt(g['min_points'])}{'' if g['meets_minimum'] else ' MISSED'})" if g["min_points"] else ""
+            lines.append(f"  {g['name_zh']}: {_fmt(g['points'])}/{_fmt(g['max_points'])}{mn}")
+            for r in _records(self.items.loc[self.items["group"] == g["group"]]):
+                share = "  n/a" if math.isnan(r["share"]) else f"{r['share']:5.0%}"
                 extra = ""
-                if not r.assessed:
+                if not r["assessed"]:
                     extra = "  not assessed"
-                elif r.kind == "spatial" and r.lacking:
-                    extra = f"  lacking: {', '.join(r.lacking[:4])}{' …' if len(r.lacking) > 4 else ''}"
-                lines.append(f"    {_pad(r.name_zh, 18)} {_fmt(r.points):>6}/{_fmt(r.weight):<3} {share}{extra}")
+                elif r["kind"] == "spatial" and r["lacking"]:
+                    lk = r["lacking"]
+                    extra = f"  lacking: {', '.join(lk[:4])}{' …' if len(lk) > 4 else ''}"
+                lines.append(f"    {_pad(r['name_zh'], 18)} {_fmt(r['points']):>6}/{_fmt(r['weight']):<3} {share}{extra}")
         lines += [f"  - {x}" for x in self.reasons]
         return "\n".join(lines)
 
@@ -632,30 +638,38 @@ class Scorecard:
             f"{e(self.grade)} ({e(self.grade_en)})</b></caption>",
             "<tr><th>评价类别</th><th>评价指标</th><th>分值</th><th>覆盖</th><th>得分</th><th>说明</th></tr>",
         ]
-        for g in self.groups.itertuples(index=False):
-            g_items = self.items.loc[self.items["group"] == g.group]
-            mn = f"（需{_fmt(g.min_points)}分以上）" if g.min_points else ""
-            style = "" if g.meets_minimum else " style='color:#cf222e'"
-            first = True
-            for r in g_items.itertuples(index=False):
+        for g in _records(self.groups):
+            g_items = _records(self.items.loc[self.items["group"] == g["group"]])
+            mn = f"（需{_fmt(g['min_points'])}分以上）" if g["min_points"] else ""
+            style = "" if g["meets_minimum"] else " style='color:#cf222e'"
+            for k, r in enumerate(g_items):
                 head = (
-                    f"<td rowspan={len(g_items)}{style}><b>{e(g.name_zh)}</b><br>{_fmt(g.points)}/{_fmt(g.max_points)}{e(mn)}</td>"
-                    if first
+                    f"<td rowspan={len(g_items)}{style}><b>{e(g['name_zh'])}</b><br>"
+                    f"{_fmt(g['points'])}/{_fmt(g['max_points'])}{e(mn)}</td>"
+                    if k == 0
                     else ""
                 )
-                first = False
-                share = "—" if math.isnan(r.share) else f"{r.share:.0%}"
-                note = "未评估 not assessed" if not r.assessed else (
-                    f"缺: {', '.join(r.lacking[:3])}{' …' if len(r.lacking) > 3 else ''}" if r.lacking else r.note
-                )
+                share = "—" if math.isnan(r["share"]) else f"{r['share']:.0%}"
+                lk = r["lacking"]
+                if not r["assessed"]:
+                    note = "未评估 not assessed"
+                elif lk:
+                    note = f"缺: {', '.join(lk[:3])}{' …' if len(lk) > 3 else ''}"
+                else:
+                    note = str(r["note"])
                 rows.append(
-                    f"<tr>{head}<td>{e(r.name_zh)}</td><td>{_fmt(r.weight)}</td><td>{share}</td>"
-                    f"<td>{_fmt(r.points)}</td><td>{e(str(note))}</td></tr>"
+                    f"<tr>{head}<td>{e(r['name_zh'])}</td><td>{_fmt(r['weight'])}</td><td>{share}</td>"
+                    f"<td>{_fmt(r['points'])}</td><td>{e(note)}</td></tr>"
                 )
         rows.append(f"<tr><td colspan=2><b>总分</b></td><td>{_fmt(self.rubric.total_points)}</td><td></td>"
                      f"<td><b>{_fmt(self.total)}</b></td><td>{e(self.grade)}</td></tr>")  # fmt: skip
         rows.append("</table><ul style='font-size:90%'>" + "".join(f"<li>{e(x)}</li>" for x in self.reasons) + "</ul>")
         return "\n".join(rows)
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as plain dicts (typed ``Any`` values, unlike ``itertuples``)."""
+    return [{str(k): v for k, v in row.items()} for row in df.to_dict(orient="records")]
 
 
 def _pad(s: str, width: int) -> str:
@@ -741,7 +755,7 @@ def score(
     cov_used = at_limit.loc[
         at_limit["compound_id"].astype(str).isin(members["compound_id"]) & at_limit["category"].isin(rub.categories)
     ].copy()
-    return _card(core, name, cov_used, sources=sources, coverage_attrs=dict(coverage.attrs))
+    return _card(core, name, cov_used, sources=sources, coverage_attrs={str(k): v for k, v in coverage.attrs.items()})
 
 
 def _card(
@@ -752,16 +766,19 @@ def _card(
     ids = list(members["compound_id"])
     weight_of = dict(zip(members["compound_id"], members["weight"], strict=True))
     ci = core.compound_items.loc[core.compound_items["compound_id"].isin(ids)]
-    by_item = {k: g for k, g in ci.groupby("item_id", sort=False)}
-    pts = core.points.loc[name]
+    keys = list(zip(ci["item_id"], ci["compound_id"], strict=True))
+    reach = dict(zip(keys, ci["reachable"].astype(bool), strict=True))
+    near = dict(zip(keys, ci["nearest_m"].astype(float), strict=True))
+    poi_of = dict(zip(keys, ci["nearest_poi"], strict=True))
+    pts = _row(core.points, name)
+    shares = _row(core.share, name)
     rows = []
     for it in rub.items:
         if it.kind == "spatial":
-            g = by_item[it.id].set_index("compound_id").reindex(ids)
-            lacking = [c for c in ids if not bool(g.at[c, "reachable"])]
-            nearest = {c: float(g.at[c, "nearest_m"]) for c in ids}
-            poi = {c: g.at[c, "nearest_poi"] for c in ids}
-            share = float(core.share.at[name, it.id])
+            lacking = [c for c in ids if not reach[(it.id, c)]]
+            nearest = {c: near[(it.id, c)] for c in ids}
+            poi = {c: poi_of[(it.id, c)] for c in ids}
+            share = shares[it.id]
             n_ok = len(ids) - len(lacking)
             note = f"reached by {n_ok} of {len(ids)} compounds"
             if core.weighting[name] == "households" and len(ids) > 1:
@@ -777,7 +794,7 @@ def _card(
     items = pd.DataFrame(
         rows,
         columns=["group", "item_id", "name_zh", "name_en", "kind", "weight", "share", "points", "assessed",
-                 "lacking", "nearest_m", "nearest_poi", "note"],  # fmt: skip
+                 "lacking", "nearest_m", "nearest_poi", "note"],
     )
     gp = _group_points(rub, pts)
     groups = pd.DataFrame(
@@ -880,7 +897,7 @@ def score_many(
     core = _core(cov, members, rub, entries)
     records = []
     for name in communities:
-        pts = core.points.loc[name]
+        pts = _row(core.points, name)
         gp = _group_points(rub, pts)
         total = _r(sum(gp.values()))
         band, passed, reasons = _grade(rub, gp, total)
