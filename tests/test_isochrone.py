@@ -155,3 +155,43 @@ def test_reachable_pieces_from_prepare(cross: qn.WalkNetwork) -> None:
     pieces = qi.reachable_pieces(ri, limit_m=100, by="gate")
     assert (pieces["end_m"] - pieces["start_m"]).sum() == pytest.approx(400)
     assert set(pieces["origin"]) == {"g"}
+
+
+def test_grid_outline_is_close_to_the_exact_buffer(helsinki_pbf: Path) -> None:
+    net = qn.from_osm_file(helsinki_pbf)
+    rng = np.random.default_rng(11)
+    xy = net.node_xy[rng.integers(0, net.n_nodes, 4)] + 15
+    gates = gpd.GeoDataFrame(
+        {"gate_id": [f"g{i}" for i in range(4)], "compound_id": ["a", "a", "b", "b"]},
+        geometry=shapely.points(xy),
+        crs=net.crs,
+    )
+    ri = qr.prepare(net, gates)
+    exact = qi.isochrones(ri, minutes=5, outline="buffer")
+    grid = qi.isochrones(ri, minutes=5, outline="grid", resolution_m=10)
+    assert grid["street_length_m"].tolist() == exact["street_length_m"].tolist()
+    for a, b in zip(exact.geometry, grid.geometry, strict=True):
+        # within about one 10 m cell along the outline: symmetric difference < 5% of the area
+        assert a.symmetric_difference(b).area < 0.05 * a.area
+        assert b.contains(a.buffer(-15))
+
+
+def test_substrings_match_shapely_substring() -> None:
+    from shapely.ops import substring
+
+    from quarter_hour._geom import substrings
+
+    rng = np.random.default_rng(0)
+    geoms = np.array(
+        [LineString(rng.uniform(0, 100, (int(rng.integers(2, 7)), 2))) for _ in range(300)],
+        dtype=object,
+    )
+    length = shapely.length(geoms)
+    a, b = rng.uniform(0, 1, 300) * length, rng.uniform(0, 1, 300) * length
+    s, e = np.minimum(a, b), np.maximum(a, b)
+    s[:30], e[:30] = 0, length[:30]
+    for g, x, y, got in zip(geoms, s, e, substrings(geoms, s, e), strict=True):
+        want = substring(g, x, y)
+        assert got.length == pytest.approx(want.length, abs=1e-9)
+        if want.geom_type == "LineString" and want.length > 0:
+            assert got.hausdorff_distance(want) < 1e-9

@@ -28,25 +28,51 @@ def substrings(
     Returns
     -------
     numpy.ndarray
-        LineStrings from ``start_m`` to ``end_m`` along each input (a two-point line where the
-        piece lies within one segment; degenerate when ``start_m == end_m``).
+        LineStrings from ``start_m`` to ``end_m`` along each input (the input itself where the
+        piece is the whole line; degenerate when ``start_m == end_m``).
     """
     geoms = np.asarray(geoms, dtype=object)
     n = len(geoms)
+    out_geoms = geoms.copy()
     if n == 0:
-        return np.empty(0, dtype=object)
+        return out_geoms
+    length = shapely.length(geoms)
+    s_all = np.clip(np.asarray(start_m, dtype=float), 0.0, length)
+    e_all = np.clip(np.asarray(end_m, dtype=float), s_all, length)
+    cut = (s_all > 1e-9) | (e_all < length - 1e-9)
+    if not cut.any():
+        return out_geoms
+    sel = np.flatnonzero(cut)
+    out_geoms[sel] = _cut(geoms[sel], s_all[sel], e_all[sel])
+    return out_geoms
+
+
+def _cut(
+    geoms: NDArray[np.object_], s: NDArray[np.float64], e: NDArray[np.float64]
+) -> NDArray[np.object_]:
+    """Vectorised substring on coordinate arrays (see :func:`substrings`)."""
+    n = len(geoms)
     coords, part = shapely.get_coordinates(geoms, return_index=True)
     counts = np.bincount(part, minlength=n)
     first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    last = first + counts - 1
     seg = np.hypot(*np.diff(coords, axis=0).T)
-    # cumulative distance at each vertex, restarting at each line
-    cum = np.concatenate([[0.0], np.cumsum(seg)])
-    cum = cum - cum[first][part]
-    length = cum[first + counts - 1]
-    s = np.clip(np.asarray(start_m, dtype=float), 0.0, length)
-    e = np.clip(np.asarray(end_m, dtype=float), s, length)
-    p_start = shapely.get_coordinates(shapely.line_interpolate_point(geoms, s))
-    p_end = shapely.get_coordinates(shapely.line_interpolate_point(geoms, e))
+    seg[last[:-1]] = 0.0  # no length between the end of one line and the start of the next
+    gcum = np.concatenate([[0.0], np.cumsum(seg)])  # continuous over all lines
+    cum = gcum - gcum[first][part]  # restarts at each line
+
+    def point_at(d: NDArray[np.float64]) -> NDArray[np.float64]:
+        target = gcum[first] + d
+        j = np.searchsorted(gcum, target, side="right") - 1
+        j = np.clip(j, first, np.maximum(last - 1, first))
+        seg_len = gcum[j + 1] - gcum[j]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = np.where(seg_len > 0, (target - gcum[j]) / seg_len, 0.0)
+        t = np.clip(t, 0.0, 1.0)[:, None]
+        return coords[j] * (1 - t) + coords[j + 1] * t
+
+    p_start = point_at(s)
+    p_end = point_at(e)
     # interior vertices strictly between s and e
     inside = (cum > s[part]) & (cum < e[part])
     keep_idx = np.flatnonzero(inside)
@@ -61,7 +87,9 @@ def substrings(
         np.arange(len(keep_idx)) - np.concatenate([[0], np.cumsum(n_inside)[:-1]])[part[keep_idx]]
     )
     out[out_first[part[keep_idx]] + 1 + rank] = coords[keep_idx]
-    return np.asarray(shapely.linestrings(out, indices=np.repeat(np.arange(n), total)), dtype=object)
+    return np.asarray(
+        shapely.linestrings(out, indices=np.repeat(np.arange(n), total)), dtype=object
+    )
 
 
 def split_at_shared_vertices(

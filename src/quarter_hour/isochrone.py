@@ -200,6 +200,52 @@ def _sausage(multi: NDArray[np.object_], buffer_m: float) -> NDArray[np.object_]
     return out
 
 
+def _grid_outline(
+    multi: NDArray[np.object_], buffer_m: float, resolution_m: float
+) -> NDArray[np.object_]:
+    """Approximate buffer on a raster: fast outlines for many isochrones at once.
+
+    The reachable streets are densified to vertices at most ``resolution_m`` apart and burnt into
+    a grid of that cell size; scipy's Euclidean distance transform gives each cell's distance to
+    the nearest street cell, and contourpy (matplotlib's contouring engine) traces the filled
+    level ``<= buffer_m`` as polygons with holes. The outline is within about one cell of the
+    exact buffer; street lengths and coverage are unaffected (they never use polygons).
+    """
+    import contourpy
+    from scipy.ndimage import distance_transform_edt
+
+    out = np.empty(len(multi), dtype=object)
+    for i, g in enumerate(multi):
+        if g is None or shapely.is_empty(g):
+            out[i] = None
+            continue
+        xy = shapely.get_coordinates(shapely.segmentize(g, resolution_m))
+        pad = buffer_m + 2 * resolution_m
+        x0, y0 = xy.min(axis=0) - pad
+        nx_ = int(np.ceil((xy[:, 0].max() + pad - x0) / resolution_m)) + 1
+        ny_ = int(np.ceil((xy[:, 1].max() + pad - y0) / resolution_m)) + 1
+        col = np.rint((xy[:, 0] - x0) / resolution_m).astype(np.int64)
+        row = np.rint((xy[:, 1] - y0) / resolution_m).astype(np.int64)
+        free = np.ones((ny_, nx_), dtype=bool)
+        free[row, col] = False
+        dist = distance_transform_edt(free) * resolution_m
+        gen = contourpy.contour_generator(
+            x=x0 + resolution_m * np.arange(nx_),
+            y=y0 + resolution_m * np.arange(ny_),
+            z=dist,
+            fill_type=contourpy.FillType.OuterOffset,
+        )
+        points, offsets = gen.filled(-1.0, buffer_m)[:2]  # OuterOffset: (points, offsets)
+        polys = [
+            shapely.Polygon(
+                pts[off[0] : off[1]], [pts[a:b] for a, b in itertools.pairwise(off[1:])]
+            )
+            for pts, off in zip(points, offsets, strict=True)
+        ]
+        out[i] = shapely.union_all(polys) if len(polys) > 1 else polys[0]
+    return out
+
+
 def reachable_pieces(
     ri: ReachInputs,
     *,
@@ -253,8 +299,9 @@ def isochrones(
     speed_m_per_min: float = DEFAULT_SPEED_M_PER_MIN,
     by: Literal["gate", "compound"] = "compound",
     buffer_m: float = 50.0,
-    outline: Literal["buffer", "concave"] = "buffer",
+    outline: Literal["buffer", "grid", "concave"] = "buffer",
     concave_ratio: float = 0.2,
+    resolution_m: float = 10.0,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
     cell_m: float = 1500.0,
 ) -> gpd.GeoDataFrame:
@@ -277,8 +324,12 @@ def isochrones(
         Half-width (m) of the "sausage" around reachable streets (``outline="buffer"``), and the
         buffer added around the concave hull (``outline="concave"``).
     outline
-        ``"buffer"``: buffered reachable streets, with holes where nothing is reachable.
+        ``"buffer"``: buffered reachable streets (exact GEOS buffer), with holes where nothing is
+        reachable. ``"grid"``: the same buffer traced on a raster of ``resolution_m`` cells,
+        within about one cell of the exact one and much faster for thousands of isochrones.
         ``"concave"``: a smoother concave hull of the reachable streets (``concave_ratio``).
+    resolution_m
+        Cell size (m) for ``outline="grid"``.
     max_snap_m
         Gates farther than this (m) from the network get an empty geometry and are named in a
         warning.
@@ -301,8 +352,8 @@ def isochrones(
     if not mins or min(mins) <= 0 or speed_m_per_min <= 0:
         msg = f"`minutes` and `speed_m_per_min` must be positive, got {minutes!r}, {speed_m_per_min!r}."
         raise InputError(msg)
-    if outline not in ("buffer", "concave"):
-        msg = f"`outline` must be 'buffer' or 'concave', got {outline!r}."
+    if outline not in ("buffer", "grid", "concave"):
+        msg = f"`outline` must be 'buffer', 'grid' or 'concave', got {outline!r}."
         raise InputError(msg)
     limits = [m * speed_m_per_min for m in mins]
     top = limits[-1]
@@ -316,7 +367,9 @@ def isochrones(
     # access legs of the origins: gate point -> snapped point (walked, so drawn)
     snapped_xy = ri.gates_snapped.snapped_xy[ri.gates_snapped.ok]
     gate_xy = ri.gates_snapped.xy[ri.gates_snapped.ok]
-    access_legs = np.asarray(shapely.linestrings(np.stack([gate_xy, snapped_xy], axis=1)), dtype=object)
+    access_legs = np.asarray(
+        shapely.linestrings(np.stack([gate_xy, snapped_xy], axis=1)), dtype=object
+    )
     access_len = ri.gates_snapped.access_m[ri.gates_snapped.ok]
     for members, local, d in _iter_cells(aug, origins, group, top, cell_m):
         for mi, lim in zip(mins, limits, strict=True):
@@ -332,7 +385,9 @@ def isochrones(
             leg_geoms = access_legs[members[legs_ok]]
             leg_group = group[members[legs_ok]]
             all_lines = np.r_[lines, leg_geoms]
-            all_group = np.asarray(np.searchsorted(cell_groups, np.r_[gg, leg_group]), dtype=np.int64)
+            all_group = np.asarray(
+                np.searchsorted(cell_groups, np.r_[gg, leg_group]), dtype=np.int64
+            )
             order = np.argsort(all_group, kind="stable")
             sorted_group: NDArray[np.int64] = all_group[order]
             present, dense = np.unique(sorted_group, return_inverse=True)
@@ -341,6 +396,8 @@ def isochrones(
                 multi[present] = shapely.multilinestrings(all_lines[order], indices=dense)
             if outline == "buffer":
                 poly = _sausage(multi, buffer_m)
+            elif outline == "grid":
+                poly = _grid_outline(multi, buffer_m, resolution_m)
             else:
                 pts = shapely.extract_unique_points(multi)
                 poly = shapely.buffer(
