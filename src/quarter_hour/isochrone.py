@@ -236,12 +236,11 @@ def _grid_outline(
             fill_type=contourpy.FillType.OuterOffset,
         )
         points, offsets = gen.filled(-1.0, buffer_m)[:2]  # OuterOffset: (points, offsets)
-        polys = [
-            shapely.Polygon(
-                pts[off[0] : off[1]], [pts[a:b] for a, b in itertools.pairwise(off[1:])]
-            )
-            for pts, off in zip(points, offsets, strict=True)
-        ]
+        polys = []
+        for pts_, off_ in zip(points, offsets, strict=True):
+            pts, off = np.asarray(pts_), np.asarray(off_)
+            holes = [pts[a:b] for a, b in itertools.pairwise(off[1:])]
+            polys.append(shapely.Polygon(pts[off[0] : off[1]], holes))
         out[i] = shapely.union_all(polys) if len(polys) > 1 else polys[0]
     return out
 
