@@ -8,7 +8,6 @@ from the internet fails at once, without sending a packet.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -85,4 +84,4 @@ def network_requests(driver: Any) -> list[dict[str, Any]]:
     ]
 
 
-__all__ = ["browser_available", "make_driver", "network_requests", "shutil", "skip_or_fail"]
+__all__ = ["browser_available", "make_driver", "network_requests", "skip_or_fail"]

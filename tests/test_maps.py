@@ -8,11 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
+from quarter_hour import CRSError, InputError, QuarterHourWarning, _viz, maps
 from tests import _outputs_data as D
 from tests._browser import browser_available, make_driver, network_requests, skip_or_fail
-from quarter_hour import CRSError, InputError, _viz, maps
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,8 @@ def test_saved_html_is_self_contained(sample: dict[str, Any], tmp_path: Path) ->
     # no external scripts or stylesheets: Leaflet is inlined
     assert not re.search(r"<script[^>]+src=", text)
     assert not re.search(r"<link[^>]+stylesheet", text)
-    assert "cdn." not in text and "jquery" not in text.lower()
+    assert "cdn." not in text
+    assert "jquery" not in text.lower()
     assert 't.version="1.9.4"' in text  # the vendored Leaflet
     assert "data:image/png;base64," in text  # Leaflet's control images inlined
     assert "tile.openstreetmap.org" not in text  # tiles=None fetches nothing
@@ -63,29 +65,31 @@ def test_notebook_repr_is_self_contained(sample: dict[str, Any]) -> None:
 
 def test_english_legend(sample: dict[str, Any]) -> None:
     html = _map(sample, lang="en", tiles=None).get_root().render()
-    assert "Convenience store" in html and "missing" in html
+    assert "Convenience store" in html
+    assert "missing" in html
     assert "便利店" not in html
 
 
 def test_any_crs_in(sample: dict[str, Any]) -> None:
     m = maps.community_map(sample["gates"].to_crs(4326), sample["pois"].to_crs(3857), tiles=None)
     (south, west), (north, east) = m.get_bounds()
-    assert 39.9 < south < north < 40.1 and 116.3 < west < east < 116.5  # Beijing, Xueqing Rd
+    assert 39.9 < south < north < 40.1
+    assert 116.3 < west < east < 116.5
 
 
 def test_errors_name_the_fix(sample: dict[str, Any], tmp_path: Path) -> None:
     no_crs = sample["gates"].set_crs(None, allow_override=True)
     with pytest.raises(CRSError, match=r"`gates` has no CRS.*set_crs\(4326\)"):
         maps.community_map(no_crs, sample["pois"])
-    with pytest.raises(InputError, match="`pois` lacks column.*'category'"):
+    with pytest.raises(InputError, match=r"`pois` lacks column.*'category'"):
         maps.community_map(sample["gates"], sample["pois"].drop(columns="category"))
-    with pytest.raises(InputError, match="`lang` must be 'zh' or 'en'"):
+    with pytest.raises(InputError, match=r"`lang` must be 'zh' or 'en'"):
         maps.community_map(sample["gates"], sample["pois"], lang="fr")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="`tiles` must be"):
         maps.community_map(sample["gates"], sample["pois"], tiles="google")  # type: ignore[arg-type]
-    with pytest.raises(InputError, match="must end in .html"):
+    with pytest.raises(InputError, match=r"must end in \.html"):
         maps.save_map(_map(sample, tiles=None), tmp_path / "map.png")
-    with pytest.raises(InputError, match="must be a GeoDataFrame"):
+    with pytest.raises(InputError, match=r"must be a GeoDataFrame"):
         maps.community_map(sample["gates"].drop(columns="geometry"), sample["pois"])  # type: ignore[arg-type]
 
 
@@ -165,12 +169,14 @@ def test_browser_offline_map(driver: Any, sample: dict[str, Any], tmp_path: Path
     driver.execute_script(
         "document.querySelector('.qh-cat-bakery').dispatchEvent(new MouseEvent('click', {bubbles: true}))"
     )
-    popup = driver.find_element("css selector", ".leaflet-popup-content").text
+    popup = driver.find_element("css selector", ".leaflet-popup-content").get_attribute("textContent")
     assert "bakery<店>1" in popup
-    assert "蛋糕烘焙店" in popup and "学清路" in popup
+    assert "蛋糕烘焙店" in popup
+    assert "学清路" in popup
     assert "距最近大门（直线）" in popup
     assert "最近的同类设施" in popup  # it is the nearest bakery for the compounds
 
+    time.sleep(0.5)  # let the popup's fade-in and auto-pan finish before the screenshot
     shot = tmp_path / "map.png"
     assert driver.save_screenshot(str(shot))
     assert shot.stat().st_size > 20_000
@@ -188,5 +194,33 @@ def test_browser_auto_tiles_fall_back_offline(
     for entry in driver.get_log("browser"):
         if entry["level"] == "SEVERE":  # only the tile requests may fail
             assert "tile.openstreetmap.org" in entry["message"], entry
+    attribution = driver.find_element("css selector", ".leaflet-control-attribution").text
+    assert "© OpenStreetMap contributors" in attribution  # kept for the OSM streets
     failed = [r for r in network_requests(driver) if r["failed"]]
-    assert failed and all(r["url"].startswith("https://tile.openstreetmap.org/") for r in failed)
+    assert failed
+    assert all(r["url"].startswith("https://tile.openstreetmap.org/") for r in failed)
+
+
+def test_polygon_pois_become_points_and_empty_rows_warn(sample: dict[str, Any]) -> None:
+    pois = sample["pois"].copy()
+    pois.loc[0, "geometry"] = pois.geometry.iloc[0].buffer(20)  # a shop mapped as an outline
+    pois.loc[1, "geometry"] = None
+    with pytest.warns(QuarterHourWarning, match=rf"1 of {len(pois)} rows of `pois` have no geometry"):
+        m = maps.community_map(sample["gates"], pois, tiles=None)
+    html = m.get_root().render()
+    assert html.count('"type": "Point"') == len(pois) - 1 + len(sample["gates"])
+
+
+def test_multi_limit_coverage_uses_the_walk_limit(sample: dict[str, Any]) -> None:
+    one = sample["coverage"]
+    near = one.assign(limit_m=400.0, reachable=False)
+    both = pd.concat([near, one.assign(limit_m=1200.0)], ignore_index=True)
+    both.attrs = {"limit_m": 1200.0}
+    html_one = _map(sample, tiles=None, coverage=one).get_root().render()
+    html_both = _map(sample, tiles=None, coverage=both).get_root().render()
+    legend = re.compile(r'create\("div", "qh-legend"\);\s*div\.innerHTML = (".*?");', re.S)
+    found_one, found_both = legend.search(html_one), legend.search(html_both)
+    assert found_one is not None
+    assert found_both is not None
+    assert "2/3" in found_one.group(1)  # some categories reached by 2 of 3 compounds at 1,200 m
+    assert found_one.group(1) == found_both.group(1)

@@ -26,6 +26,9 @@ from ._errors import (
     InputFileError as InputFileError,
 )
 from ._errors import (
+    MissingFontError as MissingFontError,
+)
+from ._errors import (
     QuarterHourError as QuarterHourError,
 )
 from ._errors import (

@@ -31,5 +31,9 @@ class RubricError(InputError):
     """A rubric file is malformed (names the key and line)."""
 
 
+class MissingFontError(QuarterHourError, RuntimeError):
+    """No font able to draw Chinese text is installed (posters, charts)."""
+
+
 class QuarterHourWarning(UserWarning):
     """Base class for warnings a user must act on (points not snapped, data dropped, ...)."""

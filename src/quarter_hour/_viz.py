@@ -1,8 +1,8 @@
 """Shared helpers for the output modules (maps, poster, report, plots); internal.
 
 * The category table (id, group, Chinese and English names, Annex 2 weight), read from
-  :mod:`quarter_hour.taxonomy` when it provides one, else from the fallback below (the one place
-  that repeats CONTRACTS.md).
+  :mod:`quarter_hour.taxonomy` (names) and the default rubric (weights), else from the fallback
+  below (the one place that repeats CONTRACTS.md).
 * One colour and one item number per category, so the web map, the poster and the charts agree.
 * The CJK font lookup (matplotlib's font manager; Debian's ``fonts-noto-cjk`` first).
 * Input checks and reprojection to WGS-84 for the web.
@@ -13,22 +13,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal
-
-import pandas as pd
+from typing import Literal
 
 import geopandas as gpd
+import pandas as pd
 import pyproj
 
-from ._errors import CRSError, InputError, QuarterHourError
+from ._errors import CRSError, InputError
+from ._errors import MissingFontError as MissingFontError  # re-exported: _viz.MissingFontError
 
 log = logging.getLogger(__name__)
 
 Lang = Literal["zh", "en"]
-
-
-class MissingFontError(QuarterHourError, RuntimeError):
-    """No font able to draw Chinese text is installed."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +78,7 @@ _FALLBACK: tuple[tuple[str, str, str, str, float], ...] = (
 GROUP_NAMES: dict[str, tuple[str, str]] = {
     "basic": ("基本保障类业态", "Basic-need businesses"),
     "quality": ("品质提升类业态", "Quality-of-life businesses"),
-    "org": ("组织保障", "Organisation"),
+    "organisation": ("组织保障", "Organisation"),
 }
 
 # 14 colours that stay distinct on white paper and on OSM tiles (Trubetskoy's set, darkened
@@ -95,39 +91,29 @@ PALETTE: tuple[str, ...] = (
 
 
 def _from_taxonomy() -> list[Category] | None:
-    """The categories as :mod:`quarter_hour.taxonomy` defines them, or None if unavailable."""
+    """The categories of the shipped taxonomy, weighted by the default rubric; None if unusable."""
     try:
-        from . import taxonomy  # noqa: PLC0415  (optional until that module lands)
-    except ImportError:
+        from .taxonomy import load_taxonomy
+
+        cats = load_taxonomy().categories
+    except Exception:  # pragma: no cover - a broken taxonomy must not break the outputs
+        log.warning("quarter_hour.taxonomy could not be loaded; using the built-in category table")
         return None
-    getter = getattr(taxonomy, "categories", None)
-    if not callable(getter):
-        return None
+    weights = {row[0]: float(row[4]) for row in _FALLBACK}
     try:
-        table = getter()
-    except Exception:  # pragma: no cover - a broken taxonomy must not break the maps
-        log.warning("quarter_hour.taxonomy.categories() failed; using the built-in table")
-        return None
-    rows = table.to_dict("records") if isinstance(table, pd.DataFrame) else list(table)
+        from .rubric import load_rubric
+
+        weights.update({it.id: float(it.weight) for it in load_rubric("hangjin_2023").items})
+    except Exception:  # pragma: no cover
+        log.warning("the default rubric could not be loaded; using the built-in weights")
     out: list[Category] = []
     counters: dict[str, int] = {}
-    for row in rows:
-        rec: dict[str, Any] = row if isinstance(row, dict) else vars(row)
-        try:
-            group = _norm_group(str(rec["group"]))
-            counters[group] = counters.get(group, 0) + 1
-            out.append(
-                Category(
-                    id=str(rec["id"]),
-                    group=group,
-                    number=counters[group],
-                    name_zh=str(rec["name_zh"]),
-                    name_en=str(rec["name_en"]),
-                    weight=float(rec.get("weight", float("nan"))),
-                )
-            )
-        except KeyError:
-            return None
+    for c in cats:
+        group = _norm_group(c.group)
+        counters[group] = counters.get(group, 0) + 1
+        out.append(
+            Category(c.id, group, counters[group], c.name_zh, c.name_en, weights.get(c.id, float("nan")))
+        )
     return out or None
 
 
@@ -266,7 +252,7 @@ def cjk_font_family() -> str:
     MissingFontError
         When none is installed, naming the package that provides one.
     """
-    from matplotlib import font_manager  # noqa: PLC0415  (keep import cheap)
+    from matplotlib import font_manager
 
     names = {f.name for f in font_manager.fontManager.ttflist}
     for name in _CJK_PREFERRED:
@@ -295,3 +281,44 @@ def fmt_m(metres: float, lang: Lang) -> str:
     if metres >= 1000:
         return f"{metres / 1000:.1f} {t(lang, '千米', 'km')}"
     return f"{metres:.0f} {t(lang, '米', 'm')}"
+
+
+def as_points(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+    """Rows with Point geometry: polygons/lines become a point inside them; empty rows are dropped.
+
+    Warns (:class:`QuarterHourWarning`) with the number of rows dropped for lacking a geometry.
+    """
+    import warnings
+
+    from ._errors import QuarterHourWarning
+
+    geom = gdf.geometry
+    empty = geom.isna() | geom.is_empty
+    if empty.any():
+        warnings.warn(
+            f"{int(empty.sum())} of {len(gdf)} rows of `{name}` have no geometry and are not drawn. "
+            f"Drop them or give them coordinates.",
+            QuarterHourWarning,
+            stacklevel=3,
+        )
+        gdf = gdf[~empty]
+    non_point = gdf.geom_type != "Point"
+    if non_point.any():
+        gdf = gdf.copy()
+        gdf.loc[non_point, gdf.geometry.name] = gdf.geometry[non_point].representative_point()
+        log.info("`%s`: %d non-point geometries drawn at a point inside them", name, int(non_point.sum()))
+    return gdf
+
+
+def coverage_at_limit(coverage: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The rows of a coverage table at its walk limit (``attrs["limit_m"]``).
+
+    :func:`quarter_hour.reach.coverage` can return several limits at once (a ``limit_m`` column,
+    e.g. 400/800/1,200 m); the maps and the poster report the rubric's limit only.
+    """
+    if coverage is None or "limit_m" not in coverage.columns or coverage["limit_m"].nunique() <= 1:
+        return coverage
+    limit = coverage.attrs.get("limit_m", coverage["limit_m"].max())
+    out = coverage.loc[coverage["limit_m"] == float(limit)].copy()
+    out.attrs = dict(coverage.attrs)
+    return out

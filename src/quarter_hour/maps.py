@@ -33,13 +33,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import folium
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from branca.element import Element, Figure
 from folium.template import Template
-
-import geopandas as gpd
-import shapely
 
 from . import _viz
 from ._errors import InputError
@@ -174,7 +173,7 @@ _OFFLINE_JS = Template(
   legend.addTo(map);
   {%- for layer in this.bind %}
   {{ layer.get_name() }}.bindPopup(function(l) { return l.feature.properties._popup; },
-                                   {maxWidth: 340});
+                                   {maxWidth: 340, autoPanPaddingTopLeft: L.point(60, 90)});
   {{ layer.get_name() }}.bindTooltip(function(l) { return l.feature.properties._tip; },
                                      {sticky: true});
   {%- endfor %}
@@ -261,8 +260,8 @@ def community_map(
     if tiles not in ("auto", "osm", None):
         msg = f"`tiles` must be 'auto', 'osm' or None, got {tiles!r}."
         raise InputError(msg)
-    gates = _viz.require_gdf(gates, "gates", columns=("gate_id", "compound_id"))
-    pois = _viz.require_gdf(pois, "pois", columns=("name", "category"))
+    gates = _viz.as_points(_viz.require_gdf(gates, "gates", columns=("gate_id", "compound_id")), "gates")
+    pois = _viz.as_points(_viz.require_gdf(pois, "pois", columns=("name", "category")), "pois")
     if isochrones is not None:
         isochrones = _viz.require_gdf(isochrones, "isochrones", columns=("minutes",))
     if streets is not None:
@@ -274,6 +273,7 @@ def community_map(
         msg = f"`compounds` lacks column 'compound_id'. Available columns: {sorted(compounds.columns)}."
         raise InputError(msg)
 
+    coverage = _viz.coverage_at_limit(coverage)
     metric = _viz.metric_crs(streets, gates, pois)
     gates_m = gates.to_crs(metric)
     pois_m = pois.to_crs(metric)
@@ -353,7 +353,8 @@ def community_map(
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     m.fit_bounds([[south, west], [north, east]], padding=(20, 20))
 
-    attribution = OSM_ATTRIBUTION if streets is not None and tiles is None else None
+    # the street network comes from OSM (also when the tiles fail and are removed)
+    attribution = OSM_ATTRIBUTION if streets is not None else None
     heading = title or t(lang, "一刻钟便民生活圈", "15-minute living circle")
     sub = _subtitle(isochrones, coverage, lang)
     title_html = html.escape(heading) + (f"<small>{html.escape(sub)}</small>" if sub else "")
@@ -407,8 +408,14 @@ def save_map(m: folium.Map, path: str | Path) -> Path:
 
 
 def _geojson(gdf: gpd.GeoDataFrame, props: dict[str, list[Any]]) -> dict[str, Any]:
-    """A compact FeatureCollection (coordinates rounded to 1e-6 degrees, ~0.1 m)."""
-    geoms = shapely.set_precision(np.asarray(gdf.geometry.values, dtype=object), 1e-6)
+    """A compact FeatureCollection (coordinates rounded to 1e-6 degrees, ~0.1 m).
+
+    Rounds the coordinates only (no topology step), so invalid input polygons, common in OSM,
+    are drawn as they are.
+    """
+    geoms = shapely.transform(
+        np.asarray(gdf.geometry.values, dtype=object), lambda xy: np.round(xy, 6)
+    )
     feats = []
     for i, geom in enumerate(geoms):
         if geom is None or geom.is_empty:
@@ -703,8 +710,8 @@ def _legend_html(
     reach: dict[str, tuple[int, int]] = {}
     if coverage is not None and not coverage.empty:
         grouped = coverage.groupby("category")["reachable"]
-        for cat, ok in grouped:
-            reach[str(cat)] = (int(ok.astype(bool).sum()), len(ok))
+        for cid, flags in grouped:
+            reach[str(cid)] = (int(flags.astype(bool).sum()), len(flags))
     cols = []
     for group in ("basic", "quality"):
         rows = []
