@@ -42,33 +42,120 @@ N_HOLDOUT = 150
 COLUMNS = ["name", "address", "tel", "type", "wgs84", "gcj02", "bd09"]
 
 _RELATED_MID = (
-    "便民商店/便利店", "超级市场", "综合市场", "购物相关场所", "生活服务场所", "美容美发店",
-    "维修站点", "洗衣店", "摄影冲印店", "医药保健销售店", "物流速递", "邮局",
-    "乡镇以下级政府及事业单位", "快餐厅", "糕饼店", "餐饮相关场所", "诊所",
+    "便民商店/便利店",
+    "超级市场",
+    "综合市场",
+    "购物相关场所",
+    "生活服务场所",
+    "美容美发店",
+    "维修站点",
+    "洗衣店",
+    "摄影冲印店",
+    "医药保健销售店",
+    "物流速递",
+    "邮局",
+    "乡镇以下级政府及事业单位",
+    "快餐厅",
+    "糕饼店",
+    "餐饮相关场所",
+    "诊所",
 )
 _RELATED_WORDS = (
-    "便利", "超市", "菜", "生鲜", "水果", "果品", "肉", "水产", "早餐", "早点", "包子", "豆浆",
-    "油条", "维修", "修理", "钥匙", "修鞋", "开锁", "干洗", "洗衣", "裁缝", "改衣", "美发",
-    "理发", "美容", "打印", "复印", "图文", "照相", "摄影", "药", "家政", "保洁", "月嫂",
-    "保姆", "快递", "驿站", "速递", "邮政", "回收", "废品", "社区", "居委", "服务中心",
+    "便利",
+    "超市",
+    "菜",
+    "生鲜",
+    "水果",
+    "果品",
+    "肉",
+    "水产",
+    "早餐",
+    "早点",
+    "包子",
+    "豆浆",
+    "油条",
+    "维修",
+    "修理",
+    "钥匙",
+    "修鞋",
+    "开锁",
+    "干洗",
+    "洗衣",
+    "裁缝",
+    "改衣",
+    "美发",
+    "理发",
+    "美容",
+    "打印",
+    "复印",
+    "图文",
+    "照相",
+    "摄影",
+    "药",
+    "家政",
+    "保洁",
+    "月嫂",
+    "保姆",
+    "快递",
+    "驿站",
+    "速递",
+    "邮政",
+    "回收",
+    "废品",
+    "社区",
+    "居委",
+    "服务中心",
 )
 # Third stratum: the rarer basic-need categories (markets, repair, laundry, post, housekeeping,
 # recycling, community service, supermarkets, breakfast), which the first two strata hit rarely.
 _RARE_MID = (
-    "综合市场", "超级市场", "维修站点", "洗衣店", "物流速递", "邮局", "乡镇以下级政府及事业单位",
+    "综合市场",
+    "超级市场",
+    "维修站点",
+    "洗衣店",
+    "物流速递",
+    "邮局",
+    "乡镇以下级政府及事业单位",
 )
 _RARE_WORDS = (
-    "市场", "菜场", "超市", "维修", "修理", "钥匙", "修鞋", "开锁", "洗衣", "干洗", "裁缝",
-    "快递", "驿站", "邮政", "家政", "保洁", "回收", "废品", "社区", "居委", "早餐", "包子",
-    "豆浆", "馒头",
+    "市场",
+    "菜场",
+    "超市",
+    "维修",
+    "修理",
+    "钥匙",
+    "修鞋",
+    "开锁",
+    "洗衣",
+    "干洗",
+    "裁缝",
+    "快递",
+    "驿站",
+    "邮政",
+    "家政",
+    "保洁",
+    "回收",
+    "废品",
+    "社区",
+    "居委",
+    "早餐",
+    "包子",
+    "豆浆",
+    "馒头",
 )
 
 
 def read_amap_tsv(path: str | Path) -> pd.DataFrame:
     """Read the Amap TSV (no header, TAB, leading spaces) with a 1-based ``line`` column."""
     df = pd.read_csv(
-        path, sep="\t", header=None, names=COLUMNS, dtype=str, keep_default_na=False,
-        quoting=3, encoding="utf-8",
+        path,
+        sep="\t",
+        header=None,
+        names=COLUMNS,
+        dtype=str,
+        keep_default_na=False,
+        quoting=3,
+        encoding="utf-8",
     )
     for col in COLUMNS:
         df[col] = df[col].str.strip()
@@ -132,9 +219,7 @@ def quality(
     recs["poi_id"] = recs.index.astype(str)
     pois = classify(recs.reset_index(drop=True), source="amap")
     pred = pois.groupby("poi_id")["category"].agg(frozenset)
-    lab = lab.assign(
-        predicted=[pred.get(str(line), frozenset()) for line in lab["line"]]
-    )
+    lab = lab.assign(predicted=[pred.get(str(line), frozenset()) for line in lab["line"]])
     rows = []
     for cat in CATEGORY_IDS:
         truth = lab["labels"].map(lambda s, c=cat: c in s)
@@ -144,8 +229,12 @@ def quality(
         fn = int((truth & ~guess).sum())
         rows.append(
             {
-                "category": cat, "basic": cat in BASIC_CATEGORIES, "n_labelled": int(truth.sum()),
-                "tp": tp, "fp": fp, "fn": fn,
+                "category": cat,
+                "basic": cat in BASIC_CATEGORIES,
+                "n_labelled": int(truth.sum()),
+                "tp": tp,
+                "fp": fp,
+                "fn": fn,
                 "precision": tp / (tp + fp) if tp + fp else float("nan"),
                 "recall": tp / (tp + fn) if tp + fn else float("nan"),
             }
@@ -156,7 +245,10 @@ def quality(
     micro = {
         "precision": float(tp / (tp + fp)) if tp + fp else float("nan"),
         "recall": float(tp / (tp + fn)) if tp + fn else float("nan"),
-        "tp": int(tp), "fp": int(fp), "fn": int(fn), "n_records": len(lab),
+        "tp": int(tp),
+        "fp": int(fp),
+        "fn": int(fn),
+        "n_records": len(lab),
     }
     return table, micro, lab
 
@@ -180,16 +272,22 @@ def _print_report(tsv: str | Path, *, verbose: bool) -> None:
         if verbose and not strata:
             bad = lab[lab["labels"] != lab["predicted"]]
             for r in bad.itertuples():
-                print(f"  line {r.line:>5} [{r.stratum}] labels={sorted(r.labels)} "
-                      f"predicted={sorted(r.predicted)}")
+                print(
+                    f"  line {r.line:>5} [{r.stratum}] labels={sorted(r.labels)} "
+                    f"predicted={sorted(r.predicted)}"
+                )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tsv", nargs="?", default=str(DEFAULT_TSV))
     parser.add_argument("--draw", action="store_true", help="print the sample's line numbers")
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="list the line numbers where labels and classifier disagree")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="list the line numbers where labels and classifier disagree",
+    )
     args = parser.parse_args(argv)
     if not Path(args.tsv).is_file():
         parser.error(f"{args.tsv} not found (the Amap file lives in ../shared/data/amap/)")

@@ -63,7 +63,9 @@ _COMPOUNDS = {
 def compounds() -> gpd.GeoDataFrame:
     rows, geoms = [], []
     for cid, (name, x, y, hh, gates_) in _COMPOUNDS.items():
-        rows.append({"compound_id": cid, "compound_name": name, "households": hh, "n_gates": len(gates_)})
+        rows.append(
+            {"compound_id": cid, "compound_name": name, "households": hh, "n_gates": len(gates_)}
+        )
         geoms.append(shapely.box(X0 + x, Y0 + y, X0 + x + 300, Y0 + y + 200))
     return gpd.GeoDataFrame(rows, geometry=geoms, crs=CRS)
 
@@ -72,7 +74,14 @@ def gates() -> gpd.GeoDataFrame:
     rows, geoms = [], []
     for cid, (name, x, y, hh, offs) in _COMPOUNDS.items():
         for k, (dx, dy) in enumerate(offs, start=1):
-            rows.append({"gate_id": f"{cid}{k}", "compound_id": cid, "compound_name": name, "households": hh})
+            rows.append(
+                {
+                    "gate_id": f"{cid}{k}",
+                    "compound_id": cid,
+                    "compound_name": name,
+                    "households": hh,
+                }
+            )
             geoms.append(shapely.Point(X0 + x + dx, Y0 + y + dy))
     return gpd.GeoDataFrame(rows, geometry=geoms, crs=CRS)
 
@@ -101,7 +110,9 @@ def pois() -> gpd.GeoDataFrame:
             )
             geoms.append(shapely.Point(x, y))
     # one far away (outside everyone's walk)
-    rows.append({"poi_id": "p999", "name": "远郊宠物店", "category": "pet_service", "address": None})
+    rows.append(
+        {"poi_id": "p999", "name": "远郊宠物店", "category": "pet_service", "address": None}
+    )
     geoms.append(shapely.Point(X0 + 2000, Y0 + 2000))
     return gpd.GeoDataFrame(rows, geometry=geoms, crs=CRS)
 
@@ -134,7 +145,9 @@ def _coverage() -> pd.DataFrame:
         warnings.simplefilter("always")
         cov = reach.coverage(network(), gates(), pois(), categories=taxonomy.CATEGORY_IDS)
     # the sample leaves some categories without any facility on purpose
-    assert all("No facilities at all" in str(w.message) for w in caught), [str(w.message) for w in caught]
+    assert all("No facilities at all" in str(w.message) for w in caught), [
+        str(w.message) for w in caught
+    ]
     return cov
 
 

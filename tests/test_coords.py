@@ -171,8 +171,9 @@ def test_to_wgs84_projected_crs() -> None:
 
 
 def _amap_triples(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    df = pd.read_csv(path, sep="\t", header=None, dtype=str, quoting=csv.QUOTE_NONE,
-                     keep_default_na=False)
+    df = pd.read_csv(
+        path, sep="\t", header=None, dtype=str, quoting=csv.QUOTE_NONE, keep_default_na=False
+    )
     out = {}
     for col, name in [(4, "wgs84"), (5, "gcj02"), (6, "bd09")]:
         xy = df[col].str.strip().str.split(",", expand=True).astype(float).to_numpy()

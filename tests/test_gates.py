@@ -28,8 +28,13 @@ def _gates(**extra) -> gpd.GeoDataFrame:
 # --------------------------------------------------------------------------------------------
 def test_validate_gates_fills_optional_columns() -> None:
     g = qg.validate_gates(_gates())
-    assert list(g.columns[:5]) == ["gate_id", "compound_id", "compound_name", "households",
-                                   "gate_source"]
+    assert list(g.columns[:5]) == [
+        "gate_id",
+        "compound_id",
+        "compound_name",
+        "households",
+        "gate_source",
+    ]
     assert g["households"].isna().all()
     assert (g["gate_source"] == "surveyed").all()
 
@@ -73,8 +78,11 @@ def test_compounds_from_gates_conflicting_households() -> None:
 # (3) one point per compound
 # --------------------------------------------------------------------------------------------
 def test_gates_from_points_warns_not_surveyed() -> None:
-    pts = gpd.GeoDataFrame({"name": ["定安苑", "清波苑"], "households": [320, None]},
-                           geometry=[Point(0, 0), Point(100, 0)], crs=UTM)
+    pts = gpd.GeoDataFrame(
+        {"name": ["定安苑", "清波苑"], "households": [320, None]},
+        geometry=[Point(0, 0), Point(100, 0)],
+        crs=UTM,
+    )
     with pytest.warns(QuarterHourWarning, match=r"Gates were not surveyed: each of the 2 "):
         g = qg.gates_from_points(pts)
     assert list(g["gate_id"]) == ["定安苑_g1", "清波苑_g1"]
@@ -110,24 +118,39 @@ def test_gates_from_points_rejects_polygons() -> None:
 def polygon_case() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     compounds = gpd.GeoDataFrame(
         {"compound_id": ["A", "B"], "name": ["甲", "乙"], "households": [500, 120]},
-        geometry=[box(0, 0, 200, 200), box(1000, 0, 1080, 260)], crs=UTM,
+        geometry=[box(0, 0, 200, 200), box(1000, 0, 1080, 260)],
+        crs=UTM,
     )
-    streets = gpd.GeoDataFrame({"highway": ["residential", "footway", "footway", "footway",
-                                            "path", "residential", "motorway", "service"]},
-                               geometry=[
-        LineString([(-50, 100), (300, 100)]),          # crosses A twice
-        LineString([(50, 260), (50, 150)]),            # enters from the north
-        LineString([(150, -40), (150, 60)]),           # two parallel paths crossing south edge
-        LineString([(160, -40), (160, 60)]),
-        LineString([(-30, 30), (-3, 30)]),             # dead end 3 m from the west edge
-        LineString([(200, -50), (200, 250)]),          # runs along the east edge
-        LineString([(100, -20), (100, 120)]),          # motorway: not walkable, ignored
-        LineString([(-100, 400), (300, 400)]),         # passes by, far away
-    ], crs=UTM)
-    entrances = gpd.GeoDataFrame({"barrier": ["gate", "gate", None], "entrance": [None, None,
-                                                                                 "main"]},
-                                 geometry=[Point(100, 201), Point(203, 105), Point(100, 100)],
-                                 crs=UTM).to_crs(4326)  # another CRS on purpose
+    streets = gpd.GeoDataFrame(
+        {
+            "highway": [
+                "residential",
+                "footway",
+                "footway",
+                "footway",
+                "path",
+                "residential",
+                "motorway",
+                "service",
+            ]
+        },
+        geometry=[
+            LineString([(-50, 100), (300, 100)]),  # crosses A twice
+            LineString([(50, 260), (50, 150)]),  # enters from the north
+            LineString([(150, -40), (150, 60)]),  # two parallel paths crossing south edge
+            LineString([(160, -40), (160, 60)]),
+            LineString([(-30, 30), (-3, 30)]),  # dead end 3 m from the west edge
+            LineString([(200, -50), (200, 250)]),  # runs along the east edge
+            LineString([(100, -20), (100, 120)]),  # motorway: not walkable, ignored
+            LineString([(-100, 400), (300, 400)]),  # passes by, far away
+        ],
+        crs=UTM,
+    )
+    entrances = gpd.GeoDataFrame(
+        {"barrier": ["gate", "gate", None], "entrance": [None, None, "main"]},
+        geometry=[Point(100, 201), Point(203, 105), Point(100, 100)],
+        crs=UTM,
+    ).to_crs(4326)  # another CRS on purpose
     return compounds, streets, entrances
 
 
@@ -146,8 +169,14 @@ def test_gates_from_polygons_hand_case(polygon_case) -> None:
     assert xy[5] == (50, 200)
     assert len(a) == 6
     assert list(a["gate_id"]) == [f"A_g{k}" for k in range(1, 7)]
-    assert list(a["gate_source"]) == ["entrance", "entrance", "street", "street", "street",
-                                      "street"]
+    assert list(a["gate_source"]) == [
+        "entrance",
+        "entrance",
+        "street",
+        "street",
+        "street",
+        "street",
+    ]
     assert list(a["compound_name"].unique()) == ["甲"]
     assert (a["households"] == 500).all()
     b = g[g["compound_id"] == "B"]
@@ -263,10 +292,15 @@ def _osm_xml(path: Path) -> Path:
     for x, y in [(35, -60), (35, 10)]:  # a footway from the south into the gap between blocks
         nodes.append(f'<node id="{nid}" lat="{lat0 + y * dy:.8f}" lon="{lon0 + x * dx:.8f}"/>')
         nid += 1
-    ways.append(f'<way id="200"><nd ref="{start}"/><nd ref="{start + 1}"/>'
-                '<tag k="highway" v="footway"/></way>')
-    xml = ('<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="test">\n'
-           + "\n".join(nodes + ways) + "\n</osm>\n")
+    ways.append(
+        f'<way id="200"><nd ref="{start}"/><nd ref="{start + 1}"/>'
+        '<tag k="highway" v="footway"/></way>'
+    )
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="test">\n'
+        + "\n".join(nodes + ways)
+        + "\n</osm>\n"
+    )
     path.write_text(xml, encoding="utf-8")
     return path
 

@@ -195,3 +195,14 @@ def test_substrings_match_shapely_substring() -> None:
         assert got.length == pytest.approx(want.length, abs=1e-9)
         if want.geom_type == "LineString" and want.length > 0:
             assert got.hausdorff_distance(want) < 1e-9
+
+
+def test_no_gate_on_the_network_gives_empty_rows_not_a_crash(cross: qn.WalkNetwork) -> None:
+    gates = _gates([("g1", "A", 5000, 5000)])
+    with (
+        pytest.warns(qh.QuarterHourWarning, match="no gate on the walk network"),
+        pytest.warns(qh.QuarterHourWarning, match="not snapped"),
+    ):
+        iso = qi.isochrones(cross, gates, minutes=[5, 10])
+    assert len(iso) == 2
+    assert iso.geometry.is_empty.all()

@@ -169,7 +169,9 @@ def test_browser_offline_map(driver: Any, sample: dict[str, Any], tmp_path: Path
     driver.execute_script(
         "document.querySelector('.qh-cat-bakery').dispatchEvent(new MouseEvent('click', {bubbles: true}))"
     )
-    popup = driver.find_element("css selector", ".leaflet-popup-content").get_attribute("textContent")
+    popup = driver.find_element("css selector", ".leaflet-popup-content").get_attribute(
+        "textContent"
+    )
     assert "bakery<店>1" in popup
     assert "蛋糕烘焙店" in popup
     assert "学清路" in popup
@@ -205,7 +207,9 @@ def test_polygon_pois_become_points_and_empty_rows_warn(sample: dict[str, Any]) 
     pois = sample["pois"].copy()
     pois.loc[0, "geometry"] = pois.geometry.iloc[0].buffer(20)  # a shop mapped as an outline
     pois.loc[1, "geometry"] = None
-    with pytest.warns(QuarterHourWarning, match=rf"1 of {len(pois)} rows of `pois` have no geometry"):
+    with pytest.warns(
+        QuarterHourWarning, match=rf"1 of {len(pois)} rows of `pois` have no geometry"
+    ):
         m = maps.community_map(sample["gates"], pois, tiles=None)
     html = m.get_root().render()
     assert html.count('"type": "Point"') == len(pois) - 1 + len(sample["gates"])

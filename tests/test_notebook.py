@@ -17,7 +17,9 @@ def test_walkthrough_notebook_executes(tmp_path: Path) -> None:
 
     specs = KernelSpecManager().find_kernel_specs()
     if "python3" not in specs:
-        pytest.skip(f"no 'python3' Jupyter kernel found (have: {sorted(specs)}); pip install ipykernel")
+        pytest.skip(
+            f"no 'python3' Jupyter kernel found (have: {sorted(specs)}); pip install ipykernel"
+        )
     nb = nbformat.read(NOTEBOOK, as_version=4)
     client = nbclient.NotebookClient(
         nb,
@@ -35,6 +37,11 @@ def test_walkthrough_notebook_executes(tmp_path: Path) -> None:
     # every code cell ran and none raised; the map and the figures rendered inline
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
-    mimes = {m for o in outputs if o.output_type in ("display_data", "execute_result") for m in o.get("data", {})}
+    mimes = {
+        m
+        for o in outputs
+        if o.output_type in ("display_data", "execute_result")
+        for m in o.get("data", {})
+    }
     assert "text/html" in mimes
     assert "image/png" in mimes

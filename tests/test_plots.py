@@ -29,7 +29,9 @@ def _title(fig: Figure) -> Text:
 
 def _scores(n: int) -> pd.DataFrame:
     total = np.linspace(98, 50, n)
-    grade = pd.cut(total, [0, 80, 85, 90, 101], right=False, labels=["不合格", "合格", "良好", "优秀"])
+    grade = pd.cut(
+        total, [0, 80, 85, 90, 101], right=False, labels=["不合格", "合格", "良好", "优秀"]
+    )
     return pd.DataFrame(
         {"total": total, "grade": grade.astype(str), "passed": total >= 80},
         index=pd.Index([f"社区{i:03d}" for i in range(n)], name="community"),

@@ -62,7 +62,9 @@ def test_a3_png_at_print_resolution(fig: Figure, tmp_path: Path) -> None:
     assert round(dpi[0]) == 300
 
 
-@pytest.mark.parametrize(("paper", "landscape", "size_mm"), [("A4", False, (210, 297)), ("A4", True, (297, 210))])
+@pytest.mark.parametrize(
+    ("paper", "landscape", "size_mm"), [("A4", False, (210, 297)), ("A4", True, (297, 210))]
+)
 def test_paper_sizes(paper: str, landscape: bool, size_mm: tuple[int, int]) -> None:
     f = poster.community_poster(D.gates(), D.pois(), paper=paper, landscape=landscape)  # type: ignore[arg-type]
     w_in, h_in = f.get_size_inches()
@@ -82,7 +84,9 @@ def test_legend_counts_missing_and_credits(fig: Figure) -> None:
     strings = [a.get_text() for a in _texts(fig)]
     for cat in _viz.categories():
         assert cat.name_zh in strings
-    assert strings.count("缺失") == len({c.id for c in _viz.categories()} - set(D.POI_PLAN) - {"pet_service"})
+    assert strings.count("缺失") == len(
+        {c.id for c in _viz.categories()} - set(D.POI_PLAN) - {"pet_service"}
+    )
     assert "范围外" in strings  # the far pet shop
     assert "5" in strings  # five convenience stores
     footer = _by_gid(fig, "poster-attribution").get_text()

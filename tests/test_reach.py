@@ -272,7 +272,7 @@ def test_network_vs_polygon_method_on_helsinki(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", qh.QuarterHourWarning)
         ri = qr.prepare(net, gates, pois, max_snap_m=1e6)
-        iso = qi.isochrones(ri, by="gate", minutes=15, buffer_m=buffer_m)
+        iso = qi.isochrones(ri, by="gate", minutes=15, buffer_m=buffer_m, outline="buffer")
     gi, pj, _d = ri.aug.pairs_within(ri.gate_nodes, ri.poi_nodes, limit_m=1200.0)
     net_pairs = set(zip(ri.gates.index[gi], pj, strict=True))
     inside = gpd.sjoin(

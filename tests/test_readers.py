@@ -98,17 +98,24 @@ def test_undecodable_bytes(tmp_path) -> None:
 
 def test_tsv_and_semicolon(tmp_path) -> None:
     rows = _gcj_rows()
-    tsv = _write(tmp_path / "p.tsv", ["name\tlng\tlat"] + [
-        f"{n}\t{x}\t{y}" for n, (x, y) in zip(NAMES, rows, strict=True)], "utf-8")
+    tsv = _write(
+        tmp_path / "p.tsv",
+        ["name\tlng\tlat"] + [f"{n}\t{x}\t{y}" for n, (x, y) in zip(NAMES, rows, strict=True)],
+        "utf-8",
+    )
     _assert_near_truth(qr.read_points(tsv, provider="amap"))
-    semi = _write(tmp_path / "p.csv", ["name;lon;lat"] + [
-        f"{n};{x};{y}" for n, (x, y) in zip(NAMES, rows, strict=True)], "utf-8")
+    semi = _write(
+        tmp_path / "p.csv",
+        ["name;lon;lat"] + [f"{n};{x};{y}" for n, (x, y) in zip(NAMES, rows, strict=True)],
+        "utf-8",
+    )
     _assert_near_truth(qr.read_points(semi, coord_system="GCJ-02"))
 
 
 def test_location_column(tmp_path) -> None:
-    lines = ["name,location"] + [f'{n},"{x},{y}"' for n, (x, y) in zip(NAMES, _gcj_rows(),
-                                                                       strict=True)]
+    lines = ["name,location"] + [
+        f'{n},"{x},{y}"' for n, (x, y) in zip(NAMES, _gcj_rows(), strict=True)
+    ]
     gdf = qr.read_points(_write(tmp_path / "amap.csv", lines, "utf-8"), provider="高德")
     _assert_near_truth(gdf)
     assert "location" not in gdf.columns
@@ -116,8 +123,7 @@ def test_location_column(tmp_path) -> None:
 
 
 def test_wkt_column(tmp_path) -> None:
-    lines = ["name,wkt"] + [f'{n},"POINT ({x} {y})"' for n, (x, y) in zip(NAMES, WGS,
-                                                                           strict=True)]
+    lines = ["name,wkt"] + [f'{n},"POINT ({x} {y})"' for n, (x, y) in zip(NAMES, WGS, strict=True)]
     gdf = qr.read_points(_write(tmp_path / "w.csv", lines, "utf-8"), coord_system="wgs84")
     _assert_near_truth(gdf, tol_m=1e-6)
 
@@ -127,8 +133,16 @@ def test_wkt_column(tmp_path) -> None:
 # --------------------------------------------------------------------------------------------
 def test_excel_chinese_headers(tmp_path) -> None:
     bx, by = qc.wgs84_to_bd09([p[0] for p in WGS], [p[1] for p in WGS])
-    df = pd.DataFrame({"编号": ["A1", "A2", "A3"], "名称": NAMES, "地址": ADDRS,
-                       "纬度": by, "经度": bx, "电话": ["", "0571", None]})
+    df = pd.DataFrame(
+        {
+            "编号": ["A1", "A2", "A3"],
+            "名称": NAMES,
+            "地址": ADDRS,
+            "纬度": by,
+            "经度": bx,
+            "电话": ["", "0571", None],
+        }
+    )
     path = tmp_path / "baidu.xlsx"
     with pd.ExcelWriter(path) as xw:
         pd.DataFrame({"说明": ["cover sheet"]}).to_excel(xw, sheet_name="说明", index=False)
@@ -141,11 +155,13 @@ def test_excel_chinese_headers(tmp_path) -> None:
         qr.read_points(path, provider="baidu")
 
 
-@pytest.mark.parametrize(("suffix", "driver"), [(".geojson", "GeoJSON"), (".gpkg", "GPKG"),
-                                                (".shp", "ESRI Shapefile")])
+@pytest.mark.parametrize(
+    ("suffix", "driver"), [(".geojson", "GeoJSON"), (".gpkg", "GPKG"), (".shp", "ESRI Shapefile")]
+)
 def test_gis_formats(tmp_path, suffix, driver) -> None:
-    src = gpd.GeoDataFrame({"name": NAMES, "addr": ADDRS},
-                           geometry=[Point(p) for p in WGS], crs=4326)
+    src = gpd.GeoDataFrame(
+        {"name": NAMES, "addr": ADDRS}, geometry=[Point(p) for p in WGS], crs=4326
+    )
     path = tmp_path / f"pois{suffix}"
     src.to_file(path, driver=driver)
     gdf = qr.read_points(path)  # the file's CRS declares WGS-84
@@ -175,8 +191,11 @@ def test_shapefile_gbk_without_cpg(tmp_path, caplog) -> None:
 
 
 def test_non_point_geometry(tmp_path) -> None:
-    src = gpd.GeoDataFrame({"name": ["a", "b"]}, crs=4326, geometry=[
-        Point(WGS[0]), Polygon([(120.1, 30.1), (120.2, 30.1), (120.2, 30.2)])])
+    src = gpd.GeoDataFrame(
+        {"name": ["a", "b"]},
+        crs=4326,
+        geometry=[Point(WGS[0]), Polygon([(120.1, 30.1), (120.2, 30.1), (120.2, 30.2)])],
+    )
     path = tmp_path / "mixed.geojson"
     src.to_file(path)
     with pytest.raises(InputError, match=r"non-point geometries \(Polygon\) in feature 2\."):
@@ -211,12 +230,13 @@ def test_undeclared_outside_china_is_wgs84(tmp_path) -> None:
     assert gdf.geometry.x.iloc[0] == 24.9410
 
 
-@pytest.mark.parametrize(("provider", "system"), [("amap", "gcj02"), ("Baidu", "bd09"),
-                                                  ("osm", "wgs84"), ("gps", "wgs84")])
+@pytest.mark.parametrize(
+    ("provider", "system"),
+    [("amap", "gcj02"), ("Baidu", "bd09"), ("osm", "wgs84"), ("gps", "wgs84")],
+)
 def test_provider_defaults(tmp_path, provider, system) -> None:
     x, y = qc.convert([p[0] for p in WGS], [p[1] for p in WGS], src="wgs84", dst=system)
-    lines = ["name,lng,lat"] + [f"{n},{a:.8f},{b:.8f}" for n, a, b in zip(NAMES, x, y,
-                                                                          strict=True)]
+    lines = ["name,lng,lat"] + [f"{n},{a:.8f},{b:.8f}" for n, a, b in zip(NAMES, x, y, strict=True)]
     gdf = qr.read_points(_write(tmp_path / "p.csv", lines, "utf-8"), provider=provider)
     assert gdf.attrs["coord_system"] == system
     _assert_near_truth(gdf, tol_m=0.01)
@@ -274,12 +294,12 @@ def test_missing_coordinate_columns_lists_columns(tmp_path) -> None:
 
 def test_non_numeric_and_out_of_range_rows(tmp_path) -> None:
     lines = [
-        "name,lng,lat",      # line 1
-        "a,120.16,30.25",    # 2
-        "b,120.1x,30.25",    # 3 non-numeric
-        "c,220.16,30.25",    # 4 out of range
-        "d,120.16,30.25",    # 5
-        "e,120.16,",         # 6 missing
+        "name,lng,lat",  # line 1
+        "a,120.16,30.25",  # 2
+        "b,120.1x,30.25",  # 3 non-numeric
+        "c,220.16,30.25",  # 4 out of range
+        "d,120.16,30.25",  # 5
+        "e,120.16,",  # 6 missing
         "f,120.16,北纬30度",  # 7 non-numeric
     ]
     path = _write(tmp_path / "x.csv", lines, "utf-8")
@@ -311,8 +331,13 @@ def test_duplicates_by_id(tmp_path) -> None:
 
 def test_duplicates_by_name_and_position(tmp_path) -> None:
     # 0.00003 degrees of latitude is ~3.3 m: a duplicate; 0.001 is ~111 m: a second branch
-    lines = ["name,lng,lat", "瑞幸咖啡,120.16,30.25", "瑞幸咖啡,120.16,30.25003",
-             "瑞幸咖啡,120.16,30.251", "星巴克,120.16,30.25"]
+    lines = [
+        "name,lng,lat",
+        "瑞幸咖啡,120.16,30.25",
+        "瑞幸咖啡,120.16,30.25003",
+        "瑞幸咖啡,120.16,30.251",
+        "星巴克,120.16,30.25",
+    ]
     path = _write(tmp_path / "d.csv", lines, "utf-8")
     with pytest.warns(QuarterHourWarning, match=r"Dropped 1 duplicated records .*within 5 m"):
         gdf = qr.read_points(path, coord_system="wgs84")
@@ -325,12 +350,15 @@ def test_duplicates_by_name_and_position(tmp_path) -> None:
 # gates and compounds
 # --------------------------------------------------------------------------------------------
 def test_gates_table_chinese_columns(tmp_path) -> None:
-    lines = ["小区,大门,户数,经度,纬度",
-             "定安苑,东门,320,120.1690,30.2440",
-             "定安苑,北门,320,120.1680,30.2450",
-             "清波苑,南门,,120.1600,30.2400"]
-    gates = qr.read_points(_write(tmp_path / "g.csv", lines, "gbk"), kind="gates",
-                           coord_system="wgs84")
+    lines = [
+        "小区,大门,户数,经度,纬度",
+        "定安苑,东门,320,120.1690,30.2440",
+        "定安苑,北门,320,120.1680,30.2450",
+        "清波苑,南门,,120.1600,30.2400",
+    ]
+    gates = qr.read_points(
+        _write(tmp_path / "g.csv", lines, "gbk"), kind="gates", coord_system="wgs84"
+    )
     assert list(gates.columns[:4]) == ["gate_id", "compound_id", "compound_name", "households"]
     assert list(gates["gate_id"]) == ["定安苑_g1", "定安苑_g2", "清波苑_g1"]
     assert list(gates["compound_id"]) == ["定安苑", "定安苑", "清波苑"]
@@ -341,7 +369,9 @@ def test_gates_table_chinese_columns(tmp_path) -> None:
 
 def test_gates_without_compound_column(tmp_path) -> None:
     path = _write(tmp_path / "g.csv", ["名称,经度,纬度", "定安苑,120.169,30.244"], "utf-8")
-    with pytest.raises(InputError, match=r"no compound column .*Columns found: 名称.*kind='compounds'"):
+    with pytest.raises(
+        InputError, match=r"no compound column .*Columns found: 名称.*kind='compounds'"
+    ):
         qr.read_points(path, kind="gates", coord_system="wgs84")
     comp = qr.read_points(path, kind="compounds", coord_system="wgs84")
     assert list(comp["compound_id"]) == ["定安苑"]
@@ -351,8 +381,9 @@ def test_gates_without_compound_column(tmp_path) -> None:
 def test_non_numeric_households(tmp_path) -> None:
     lines = ["小区,户数,经度,纬度", "a,300,120.1,30.2", "b,约300户,120.2,30.2"]
     with pytest.raises(InputError, match=r"Non-numeric households \(户数\) in row 3 "):
-        qr.read_points(_write(tmp_path / "h.csv", lines, "utf-8"), kind="gates",
-                       coord_system="wgs84")
+        qr.read_points(
+            _write(tmp_path / "h.csv", lines, "utf-8"), kind="gates", coord_system="wgs84"
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -364,10 +395,19 @@ def test_amap_tsv_written(tmp_path) -> None:
     bx, by = qc.gcj02_to_bd09(gx, gy)
     lines = []
     for i in range(3):
-        lines.append("\t".join([
-            f" {NAMES[i]}", f" {ADDRS[i]}", " ", " 购物服务;便民商店/便利店;便民商店/便利店",
-            f" {wx[i]:.6f},{wy[i]:.6f}", f" {gx[i]:.6f},{gy[i]:.6f}", f" {bx[i]:.6f},{by[i]:.6f}",
-        ]))
+        lines.append(
+            "\t".join(
+                [
+                    f" {NAMES[i]}",
+                    f" {ADDRS[i]}",
+                    " ",
+                    " 购物服务;便民商店/便利店;便民商店/便利店",
+                    f" {wx[i]:.6f},{wy[i]:.6f}",
+                    f" {gx[i]:.6f},{gy[i]:.6f}",
+                    f" {bx[i]:.6f},{by[i]:.6f}",
+                ]
+            )
+        )
     path = _write(tmp_path / "dump.tsv", lines, "utf-8")
     for system in ("gcj02", "bd09", "wgs84"):
         gdf = qr.read_amap_tsv(path, coord_system=system)
@@ -421,8 +461,10 @@ def _points_on_streets(streets: gpd.GeoDataFrame, n: int, seed: int) -> tuple[np
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, len(streets), n)
     frac = rng.random(n)
-    pts = [streets.geometry.iloc[i].interpolate(f, normalized=True) for i, f in zip(idx, frac,
-                                                                                   strict=True)]
+    pts = [
+        streets.geometry.iloc[i].interpolate(f, normalized=True)
+        for i, f in zip(idx, frac, strict=True)
+    ]
     return np.array([p.x for p in pts]), np.array([p.y for p in pts])
 
 
@@ -455,8 +497,9 @@ def test_check_offset_quiet_on_true_wgs(haidian_streets) -> None:
 def test_read_points_with_streets_warns(tmp_path, haidian_streets) -> None:
     x, y = _points_on_streets(haidian_streets, 80, seed=6)
     gx, gy = qc.wgs84_to_gcj02(x, y)
-    lines = ["name,lng,lat"] + [f"p{i},{a:.7f},{b:.7f}" for i, (a, b) in enumerate(zip(gx, gy,
-                                                                                       strict=True))]
+    lines = ["name,lng,lat"] + [
+        f"p{i},{a:.7f},{b:.7f}" for i, (a, b) in enumerate(zip(gx, gy, strict=True))
+    ]
     path = _write(tmp_path / "bj.csv", lines, "utf-8")
     with pytest.warns(QuarterHourWarning, match=r"undeclared offset"):
         qr.read_points(path, coord_system="wgs84", streets=haidian_streets)

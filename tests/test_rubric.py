@@ -98,11 +98,17 @@ def test_shipped_rubric_matches_seed_text(rubric: Rubric) -> None:
         assert rubric.group(gid).max_points == sum(w for _, _, w in seed_items)
     assert rubric.group("organisation").max_points == seed["org_max"]
     assert (rubric.group("basic").max_points, rubric.group("basic").min_points) == seed["basic"]
-    assert (rubric.group("quality").max_points, rubric.group("quality").min_points) == seed["quality"]
+    assert (rubric.group("quality").max_points, rubric.group("quality").min_points) == seed[
+        "quality"
+    ]
     assert rubric.total_points == seed["total"]
     bands = rubric.grade_bands
     assert bands[0].to_points == seed["fail_below"]
-    assert [b.from_points for b in bands[1:]] == [seed["pass_from"], seed["good_from"], seed["excellent_from"]]
+    assert [b.from_points for b in bands[1:]] == [
+        seed["pass_from"],
+        seed["good_from"],
+        seed["excellent_from"],
+    ]
     walk = seed["walk"]
     assert isinstance(walk, re.Match)
     assert rubric.walk.minutes == int(walk.group(1))
@@ -216,20 +222,27 @@ def test_mini_rubric_loads(tmp_path: Path) -> None:
 def test_missing_weight_names_item_and_line(tmp_path: Path) -> None:
     # line 26 "weight = 4" of the second [[items]] (header on line 22) removed
     p = _write(tmp_path, _edit(26, "# weight forgotten"))
-    with pytest.raises(RubricError, match=r"line 22, `items\[1\]\.weight` \(item 'bakery'\): `weight` is missing"):
+    with pytest.raises(
+        RubricError, match=r"line 22, `items\[1\]\.weight` \(item 'bakery'\): `weight` is missing"
+    ):
         Rubric.from_toml(p)
 
 
 def test_weights_not_summing_to_group_max(tmp_path: Path) -> None:
     # pharmacy 5 + bakery 4 = 9, but the group declares max_points = 10 on line 12
     p = _write(tmp_path, _edit(19, "weight = 5"))
-    with pytest.raises(RubricError, match=r"line 12, `groups\[0\]\.max_points`.*sum to 9, not its max_points 10"):
+    with pytest.raises(
+        RubricError, match=r"line 12, `groups\[0\]\.max_points`.*sum to 9, not its max_points 10"
+    ):
         Rubric.from_toml(p)
 
 
 def test_unknown_category_id(tmp_path: Path) -> None:
     p = _write(tmp_path, _edit(27, 'categories = ["bakkery"]'))
-    with pytest.raises(RubricError, match=r"line 27, `items\[1\]\.categories`.*unknown category id 'bakkery'. Did you mean 'bakery'\?"):
+    with pytest.raises(
+        RubricError,
+        match=r"line 27, `items\[1\]\.categories`.*unknown category id 'bakkery'. Did you mean 'bakery'\?",
+    ):
         Rubric.from_toml(p)
 
 
@@ -240,7 +253,10 @@ def test_bad_coverage_rule_and_unknown_key_reported_together(tmp_path: Path) -> 
         Rubric.from_toml(_write(tmp_path, text))
     msg = str(err.value)
     assert "line 19, `items[0].colour` (item 'pharmacy'): unknown key 'colour'" in msg
-    assert "line 3, `rubric.coverage_rule`: unknown coverage rule 'most'; use one of ['share', 'any', 'all']" in msg
+    assert (
+        "line 3, `rubric.coverage_rule`: unknown coverage rule 'most'; use one of ['share', 'any', 'all']"
+        in msg
+    )
     assert str(tmp_path / "rubric.toml") in msg
 
 
@@ -249,12 +265,28 @@ def test_bad_coverage_rule_and_unknown_key_reported_together(tmp_path: Path) -> 
     [
         (32, "to_points = 5", r"line 37, `grade_bands\[1\]\.from_points`.*leave a gap"),
         (32, "to_points = 7", r"line 37, `grade_bands\[1\]\.from_points`.*overlap"),
-        (31, "from_points = 1", r"line 31, `grade_bands\[0\]\.from_points`: the first band must start at 0"),
-        (13, "min_points = 11", r"line 13, `groups\[0\]\.min_points`.*between 0 and its max_points 10"),
-        (17, 'group = "basc"', r"line 17, `items\[0\]\.group`.*unknown group 'basc'. Did you mean 'basic'\?"),
+        (
+            31,
+            "from_points = 1",
+            r"line 31, `grade_bands\[0\]\.from_points`: the first band must start at 0",
+        ),
+        (
+            13,
+            "min_points = 11",
+            r"line 13, `groups\[0\]\.min_points`.*between 0 and its max_points 10",
+        ),
+        (
+            17,
+            'group = "basc"',
+            r"line 17, `items\[0\]\.group`.*unknown group 'basc'. Did you mean 'basic'\?",
+        ),
         (23, 'id = "pharmacy"', r"line 23, `items\[1\]\.id`.*duplicate item id 'pharmacy'"),
         (6, "minutes = -15", r"line 6, `walk\.minutes`.*positive"),
-        (19, 'weight = "six"', r"line 19, `items\[0\]\.weight`.*must be a finite number, got 'six'"),
+        (
+            19,
+            'weight = "six"',
+            r"line 19, `items\[0\]\.weight`.*must be a finite number, got 'six'",
+        ),
     ],
 )
 def test_file_errors(tmp_path: Path, line_no: int, new: str, pattern: str) -> None:
@@ -274,15 +306,24 @@ def test_shipped_file_edited_weight_reports_group_line(tmp_path: Path) -> None:
     wet = lines.index('id = "wet_market"')
     w = next(k for k in range(wet, wet + 8) if lines[k].startswith("weight"))
     lines[w] = "weight = 7"
-    basic_max = next(k for k in range(lines.index('id = "basic"'), len(lines)) if lines[k].startswith("max_points"))
+    basic_max = next(
+        k
+        for k in range(lines.index('id = "basic"'), len(lines))
+        if lines[k].startswith("max_points")
+    )
     p = _write(tmp_path, "\n".join(lines))
-    with pytest.raises(RubricError, match=rf"line {basic_max + 1}, `groups\[1\]\.max_points`.*sum to 66, not its max_points 67") as err:
+    with pytest.raises(
+        RubricError,
+        match=rf"line {basic_max + 1}, `groups\[1\]\.max_points`.*sum to 66, not its max_points 67",
+    ) as err:
         Rubric.from_toml(p)
     assert "`total_points`" not in str(err.value)  # the groups still sum to 100
 
 
 def test_unknown_rubric_name_and_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(RubricError, match=r"Unknown rubric 'hangjin_2024'. Did you mean 'hangjin_2023'\?"):
+    with pytest.raises(
+        RubricError, match=r"Unknown rubric 'hangjin_2024'. Did you mean 'hangjin_2023'\?"
+    ):
         load_rubric("hangjin_2024")
     with pytest.raises(RubricError, match="Cannot read rubric file"):
         load_rubric(tmp_path / "nope.toml")
@@ -302,7 +343,9 @@ def test_with_weight_adjusts_group_and_total(rubric: Rubric) -> None:
 
 
 def test_with_item_and_without_item(rubric: Rubric) -> None:
-    extra = Item("kindergarten_test", "quality", "幼儿园", "Kindergarten", 2, "spatial", ("childcare",))
+    extra = Item(
+        "kindergarten_test", "quality", "幼儿园", "Kindergarten", 2, "spatial", ("childcare",)
+    )
     r = rubric.with_item(extra, after="childcare")
     assert r.item_ids[r.item_ids.index("childcare") + 1] == "kindergarten_test"
     assert r.group("quality").max_points == 27
@@ -311,7 +354,11 @@ def test_with_item_and_without_item(rubric: Rubric) -> None:
     assert r2.total_points == 100
     assert r2.items == rubric.items
     # replacing an item of the same id changes the group max by the difference
-    r3 = rubric.with_item(dataclasses.replace(rubric.item("supermarket"), categories=("supermarket", "fresh_food"), weight=10))
+    r3 = rubric.with_item(
+        dataclasses.replace(
+            rubric.item("supermarket"), categories=("supermarket", "fresh_food"), weight=10
+        )
+    )
     assert r3.group("basic").max_points == 69
     assert r3.item("supermarket").categories == ("supermarket", "fresh_food")
 
@@ -325,7 +372,10 @@ def test_replace_validates(rubric: Rubric) -> None:
     assert dataclasses.replace(rubric, coverage_rule="any").coverage_rule == "any"
     with pytest.raises(RubricError, match=r"`rubric\.coverage_rule`: unknown coverage rule 'most'"):
         dataclasses.replace(rubric, coverage_rule="most")
-    bad_bands = (GradeBand("不合格", "fail", 0, 80, passing=False), GradeBand("合格", "pass", 79, None))
+    bad_bands = (
+        GradeBand("不合格", "fail", 0, 80, passing=False),
+        GradeBand("合格", "pass", 79, None),
+    )
     with pytest.raises(RubricError, match=r"overlap"):
         dataclasses.replace(rubric, grade_bands=bad_bands)
     with pytest.raises(RubricError, match=r"unknown category id 'grocery'"):

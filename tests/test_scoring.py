@@ -82,14 +82,20 @@ def test_one_compound_everything_reached_full_checklist_is_100() -> None:
 def test_one_compound_without_wet_market() -> None:
     # 100 - 8 (wet market) - 2 (org_layout_guide not assessed) = 90, in the 优秀 band, but
     # basic = 67 - 8 = 59 < 62: 不合格, 3 points short of the basic minimum.
-    checklist = {"org_body": 2, "org_plan": {"points": 4, "evidence": "方案 2024-03"}, "smart_platform": 3}
+    checklist = {
+        "org_body": 2,
+        "org_plan": {"points": 4, "evidence": "方案 2024-03"},
+        "smart_platform": 3,
+    }
     card = score(coverage_table({"A": ["wet_market"]}), checklist=checklist)
     assert card.total == 90
     assert group_points(card) == {"organisation": 6, "basic": 59, "quality": 25}
     assert card.grade == "不合格"
     assert card.passed is False
     assert RUBRIC.grade_for(card.total).name_zh == "优秀"  # the total alone would say 优秀
-    assert any("基本保障类业态" in r and "3 short of the required minimum 62" in r for r in card.reasons)
+    assert any(
+        "基本保障类业态" in r and "3 short of the required minimum 62" in r for r in card.reasons
+    )
     assert any("良好" not in r and "优秀 [90, ∞)" in r and "不合格" in r for r in card.reasons)
     assert card.not_assessed == ["org_layout_guide"]
     assert any("not assessed" in r and "org_layout_guide" in r for r in card.reasons)
@@ -109,7 +115,12 @@ def test_one_compound_without_wet_market() -> None:
     ("lacking", "checklist", "total", "short"),
     [
         # pharmacy (6) missing: basic 61, total 100 - 6 = 94, basic 1 short of 62
-        (["pharmacy"], FULL_CHECKLIST, 94, ("基本保障类业态", "1 short of the required minimum 62")),
+        (
+            ["pharmacy"],
+            FULL_CHECKLIST,
+            94,
+            ("基本保障类业态", "1 short of the required minimum 62"),
+        ),
         # no smart platform (3, not assessed) and bookstore 2 + sport 2 + specialty dining 3 + elderly 2
         # missing: quality 25 - 3 - 9 = 13, 2 short of 15; total 8 + 67 + 13 = 88
         (
@@ -144,9 +155,21 @@ QUALITY_15 = ["specialty_dining", "bookstore", "sport_fitness", "elderly_care", 
     ("lacking", "checklist", "total", "grade", "passed"),
     [
         # 62 + 15 + org 1.99 + 1 = 79.99: 不合格 although both minimums are met exactly
-        (BASIC_62 + QUALITY_15, {"org_body": 1.99, "org_plan": 1, "smart_platform": 3}, 79.99, "不合格", False),
+        (
+            BASIC_62 + QUALITY_15,
+            {"org_body": 1.99, "org_plan": 1, "smart_platform": 3},
+            79.99,
+            "不合格",
+            False,
+        ),
         # 62 + 15 + 2 + 1 = 80
-        (BASIC_62 + QUALITY_15, {"org_body": 2, "org_plan": 1, "smart_platform": 3}, 80, "合格", True),
+        (
+            BASIC_62 + QUALITY_15,
+            {"org_body": 2, "org_plan": 1, "smart_platform": 3},
+            80,
+            "合格",
+            True,
+        ),
         # 67 + 15 + 3 = 85
         (QUALITY_15, {"org_body": 2, "org_plan": 1, "smart_platform": 3}, 85, "良好", True),
         # 67 + 15 + 8 = 90
@@ -155,7 +178,9 @@ QUALITY_15 = ["specialty_dining", "bookstore", "sport_fitness", "elderly_care", 
         (QUALITY_15, {**FULL_CHECKLIST, "org_layout_guide": 1.99}, 89.99, "良好", True),
     ],
 )
-def test_boundary_totals(lacking: list[str], checklist: dict[str, float], total: float, grade: str, passed: bool) -> None:
+def test_boundary_totals(
+    lacking: list[str], checklist: dict[str, float], total: float, grade: str, passed: bool
+) -> None:
     card = score(coverage_table({"A": lacking}), checklist=checklist)
     assert card.total == pytest.approx(total, abs=1e-12)
     assert (card.grade, card.passed) == (grade, passed)
@@ -170,7 +195,9 @@ def test_float_noise_does_not_drop_a_grade() -> None:
     # Summed naively in floats the items give 89.99999999999999 (良好); the card must say 优秀.
     lack = {"A": ["sport_fitness", "specialty_dining"], "B": ["sport_fitness", "specialty_dining"]}
     lack["C"] = ["fresh_food", "bookstore", "sport_fitness", "specialty_dining"]
-    card = score(coverage_table(lack), checklist={"org_body": 2, "org_plan": 4, "org_layout_guide": 2})
+    card = score(
+        coverage_table(lack), checklist={"org_body": 2, "org_plan": 4, "org_layout_guide": 2}
+    )
     naive = 0.0  # weight x share summed in rubric order (organisation first), no rounding
     for it in RUBRIC.items:
         row = item_row(card, it.id)
@@ -203,7 +230,9 @@ HOUSEHOLDS = pd.DataFrame({"compound_id": ["A", "B", "C"], "households": [100.0,
 
 
 def test_three_compounds_household_weighted() -> None:
-    card = score(coverage_table(THREE), compounds=HOUSEHOLDS, checklist=FULL_CHECKLIST, community="三小区")
+    card = score(
+        coverage_table(THREE), compounds=HOUSEHOLDS, checklist=FULL_CHECKLIST, community="三小区"
+    )
     expected = {
         "wet_market": (0.1, 0.8),
         "community_service": (0.4, 4.0),
@@ -252,7 +281,13 @@ def test_improvements_list_unassessed_checklist_items() -> None:
     card = score(coverage_table({"A": ["tourist_service"]}), checklist={"org_body": 1})
     imp = card.improvements()
     # org_plan 4, smart_platform 3, org_layout_guide 2, org_body 1, tourist_service 1 (rubric order on ties)
-    assert imp["item_id"].tolist() == ["org_plan", "smart_platform", "org_layout_guide", "org_body", "tourist_service"]
+    assert imp["item_id"].tolist() == [
+        "org_plan",
+        "smart_platform",
+        "org_layout_guide",
+        "org_body",
+        "tourist_service",
+    ]
     assert imp["action"].iloc[0].startswith("assess it")
 
 
@@ -299,7 +334,9 @@ def test_compounds_subset_of_coverage() -> None:
 def test_coverage_rules(rule: str, basic: float, quality: float) -> None:
     rub = dataclasses.replace(RUBRIC, coverage_rule=rule)
     card = score(coverage_table(THREE), rub, compounds=HOUSEHOLDS, checklist=FULL_CHECKLIST)
-    assert group_points(card) == pytest.approx({"organisation": 8, "basic": basic, "quality": quality})
+    assert group_points(card) == pytest.approx(
+        {"organisation": 8, "basic": basic, "quality": quality}
+    )
     # the share reported is the household share whatever the rule
     assert item_row(card, "wet_market")["share"] == pytest.approx(0.1)
     assert card.provenance["coverage_rule"] == rule
@@ -324,11 +361,16 @@ def test_item_with_several_categories_counts_any_of_them() -> None:
 # ------------------------------------------------------------------------------------------------
 def test_checklist_files(tmp_path: Path) -> None:
     toml = tmp_path / "c.toml"
-    toml.write_text('org_body = 2\n\n[org_plan]\npoints = 3.5\nevidence = "方案"\n', encoding="utf-8")
+    toml.write_text(
+        'org_body = 2\n\n[org_plan]\npoints = 3.5\nevidence = "方案"\n', encoding="utf-8"
+    )
     yml = tmp_path / "c.yaml"
     yml.write_text("org_body: 2\norg_plan:\n  points: 3.5\n  evidence: 方案\n", encoding="utf-8")
     js = tmp_path / "c.json"
-    js.write_text(json.dumps({"org_body": 2, "org_plan": {"points": 3.5, "evidence": "方案"}}), encoding="utf-8")
+    js.write_text(
+        json.dumps({"org_body": 2, "org_plan": {"points": 3.5, "evidence": "方案"}}),
+        encoding="utf-8",
+    )
     expected = {"org_body": (2.0, ""), "org_plan": (3.5, "方案")}
     for p in (toml, yml, js):
         assert read_checklist(p) == expected
@@ -356,7 +398,9 @@ def test_checklist_errors(checklist: dict[str, object], pattern: str) -> None:
 def test_checklist_toml_error_names_line(tmp_path: Path) -> None:
     p = tmp_path / "c.toml"
     p.write_text("org_body = 2\n# comment\nsmart_platform = 4\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"checklist file .*c\.toml.*line 3, 'smart_platform' .* is given 4 points"):
+    with pytest.raises(
+        InputError, match=r"checklist file .*c\.toml.*line 3, 'smart_platform' .* is given 4 points"
+    ):
         read_checklist(p)
 
 
@@ -367,7 +411,9 @@ def test_coverage_errors() -> None:
     cov = coverage_table({"A": []})
     with pytest.raises(InputError, match=r"lacks column\(s\) \['reachable'\]"):
         score(cov.drop(columns="reachable"))
-    with pytest.raises(InputError, match=r"lacks rows for 1 \(compound, category\) pairs.*\['bakery'\]"):
+    with pytest.raises(
+        InputError, match=r"lacks rows for 1 \(compound, category\) pairs.*\['bakery'\]"
+    ):
         score(cov.loc[cov["category"] != "bakery"])
     with pytest.raises(InputError, match=r"repeated \(compound_id, category\)"):
         score(pd.concat([cov, cov.iloc[:1]]))
@@ -394,7 +440,9 @@ def test_multi_limit_coverage_uses_the_rubric_limit() -> None:
 # Output forms
 # ------------------------------------------------------------------------------------------------
 def test_scorecard_outputs() -> None:
-    card = score(coverage_table(THREE), compounds=HOUSEHOLDS, checklist={"org_body": 2}, community="三小区")
+    card = score(
+        coverage_table(THREE), compounds=HOUSEHOLDS, checklist={"org_body": 2}, community="三小区"
+    )
     text = repr(card)
     assert "三小区" in text
     assert "不合格" in text
@@ -457,8 +505,18 @@ def test_score_many_equals_scoring_each_alone() -> None:
     # Y (D, E counted once each since E has no households): wet market 8 x 1/2 = 4 -> basic 63,
     # quality 22 (no platform), no organisation -> 85, 良好. Z: basic 67 - 6 = 61, quality
     # 22 - 1 + 1.5 = 22.5, organisation 2 -> 85.5 but 不合格 (basic 1 short).
-    assert table.loc["Y", ["basic_points", "quality_points", "total", "grade"]].tolist() == [63, 22, 85, "良好"]
-    assert table.loc["Z", ["basic_points", "quality_points", "total", "grade"]].tolist() == [61, 22.5, 85.5, "不合格"]
+    assert table.loc["Y", ["basic_points", "quality_points", "total", "grade"]].tolist() == [
+        63,
+        22,
+        85,
+        "良好",
+    ]
+    assert table.loc["Z", ["basic_points", "quality_points", "total", "grade"]].tolist() == [
+        61,
+        22.5,
+        85.5,
+        "不合格",
+    ]
     assert table.sort_values("total", ascending=False).index.tolist() == ["Z", "Y", "X"]
     assert table.loc[table["passed"]].index.tolist() == ["Y"]
 
@@ -517,12 +575,20 @@ def test_end_to_end_on_a_tiny_graph() -> None:
 
     streets = gpd.GeoDataFrame(
         {"highway": ["residential"] * 3},
-        geometry=[line((0, 0), (1000, 0)), line((1000, 0), (2000, 0)), line((1000, 0), (1000, 500))],
+        geometry=[
+            line((0, 0), (1000, 0)),
+            line((1000, 0), (2000, 0)),
+            line((1000, 0), (1000, 500)),
+        ],
         crs="EPSG:32650",
     )
     net = network.from_lines(streets)
     gates = gpd.GeoDataFrame(
-        {"gate_id": ["A-1", "B-1", "B-2"], "compound_id": ["A", "B", "B"], "households": [400.0, 100.0, 100.0]},
+        {
+            "gate_id": ["A-1", "B-1", "B-2"],
+            "compound_id": ["A", "B", "B"],
+            "households": [400.0, 100.0, 100.0],
+        },
         geometry=[pt(0, 0), pt(2000, 0), pt(1400, 40)],
         crs="EPSG:32650",
     ).set_index("gate_id", drop=False)
@@ -533,7 +599,9 @@ def test_end_to_end_on_a_tiny_graph() -> None:
         geometry=[pt(*special.get(c, (1000, -5))) for c in cats],
         crs="EPSG:32650",
     )
-    cov = reach.coverage(net, gates, pois, limit_m=RUBRIC.walk.limit_m, categories=cats, search_m=3000)
+    cov = reach.coverage(
+        net, gates, pois, limit_m=RUBRIC.walk.limit_m, categories=cats, search_m=3000
+    )
     compounds = pd.DataFrame({"compound_id": ["A", "B"], "households": [400.0, 100.0]})
     card = score(cov, compounds=compounds, checklist=FULL_CHECKLIST, community="手绘社区")
 
@@ -541,10 +609,14 @@ def test_end_to_end_on_a_tiny_graph() -> None:
     assert item_row(card, "supermarket")["nearest_m"] == pytest.approx({"A": 1205, "B": 265})
     assert item_row(card, "pharmacy")["nearest_m"] == pytest.approx({"A": 1900, "B": 100})
     assert item_row(card, "bakery")["nearest_m"] == pytest.approx({"A": 1005, "B": 445})
-    assert [item_row(card, i)["lacking"] for i in ("wet_market", "pharmacy", "supermarket")] == [["B"], ["A"], ["A"]]
-    assert [item_row(card, i)["points"] for i in ("wet_market", "pharmacy", "supermarket")] == pytest.approx(
-        [6.4, 1.2, 1.6]
-    )
+    assert [item_row(card, i)["lacking"] for i in ("wet_market", "pharmacy", "supermarket")] == [
+        ["B"],
+        ["A"],
+        ["A"],
+    ]
+    assert [
+        item_row(card, i)["points"] for i in ("wet_market", "pharmacy", "supermarket")
+    ] == pytest.approx([6.4, 1.2, 1.6])
     assert group_points(card) == pytest.approx({"organisation": 8, "basic": 54.2, "quality": 25})
     assert card.total == pytest.approx(87.2)
     assert (card.grade, card.passed) == ("不合格", False)

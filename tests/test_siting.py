@@ -45,10 +45,14 @@ def _grid_lines() -> gpd.GeoDataFrame:
             if j < 4:
                 segs.append(((i, j), (i, j + 1)))
     geoms = [
-        shapely.LineString([(X0 + a[0] * STEP, Y0 + a[1] * STEP), (X0 + b[0] * STEP, Y0 + b[1] * STEP)])
+        shapely.LineString(
+            [(X0 + a[0] * STEP, Y0 + a[1] * STEP), (X0 + b[0] * STEP, Y0 + b[1] * STEP)]
+        )
         for a, b in segs
     ]
-    return gpd.GeoDataFrame({"highway": ["residential"] * len(geoms)}, geometry=geoms, crs="EPSG:32650")
+    return gpd.GeoDataFrame(
+        {"highway": ["residential"] * len(geoms)}, geometry=geoms, crs="EPSG:32650"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +66,9 @@ def _gates() -> gpd.GeoDataFrame:
         for k, (i, j) in enumerate(gates):
             rows.append({"gate_id": f"{cid}-{k}", "compound_id": cid, "households": hh,
                          "geometry": shapely.Point(X0 + i * STEP, Y0 + j * STEP)})  # fmt: skip
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:32650").set_index("gate_id", drop=False)
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:32650").set_index(
+        "gate_id", drop=False
+    )
 
 
 def _coverage() -> pd.DataFrame:
@@ -71,14 +77,23 @@ def _coverage() -> pd.DataFrame:
     for cid in COMPOUNDS:
         for cat in RUBRIC10.categories:
             ok = cat != "wet_market" or cid == "F"
-            rows.append({"compound_id": cid, "category": cat, "reachable": ok, "nearest_m": 300.0 if ok else np.nan})
+            rows.append(
+                {
+                    "compound_id": cid,
+                    "category": cat,
+                    "reachable": ok,
+                    "nearest_m": 300.0 if ok else np.nan,
+                }
+            )
     df = pd.DataFrame(rows)
     df.attrs["limit_m"] = LIMIT
     return df
 
 
 def _compounds() -> pd.DataFrame:
-    return pd.DataFrame({"compound_id": list(COMPOUNDS), "households": [hh for _, hh in COMPOUNDS.values()]})
+    return pd.DataFrame(
+        {"compound_id": list(COMPOUNDS), "households": [hh for _, hh in COMPOUNDS.values()]}
+    )
 
 
 def _brute_force_covers() -> dict[tuple[int, int], set[str]]:
@@ -89,7 +104,9 @@ def _brute_force_covers() -> dict[tuple[int, int], set[str]]:
     for node in G.nodes:
         d = nx.single_source_dijkstra_path_length(G, node, weight="length")
         covers[node] = {
-            cid for cid, (gates, _) in COMPOUNDS.items() if cid != "F" and any(d[g] <= LIMIT for g in gates)
+            cid
+            for cid, (gates, _) in COMPOUNDS.items()
+            if cid != "F" and any(d[g] <= LIMIT for g in gates)
         }
     return covers
 
@@ -158,8 +175,12 @@ def test_user_candidates_with_access_legs(net) -> None:  # type: ignore[no-untyp
     assert out["added_compounds"].tolist() == [["B", "C"], ["E"], ["D"]]
     assert out["added_households"].tolist() == [380, 200, 50]
     # wet market share: 90/840 (F) -> 470/840 -> 670/840 -> 720/840; points = 8 x share
-    assert out["share_after"].tolist() == pytest.approx([470 / TOTAL_HH, 670 / TOTAL_HH, 720 / TOTAL_HH])
-    assert out["item_points"].tolist() == pytest.approx([8 * 470 / 840, 8 * 670 / 840, 8 * 720 / 840])
+    assert out["share_after"].tolist() == pytest.approx(
+        [470 / TOTAL_HH, 670 / TOTAL_HH, 720 / TOTAL_HH]
+    )
+    assert out["item_points"].tolist() == pytest.approx(
+        [8 * 470 / 840, 8 * 670 / 840, 8 * 720 / 840]
+    )
     assert out["added_share"].tolist() == pytest.approx([380 / 840, 200 / 840, 50 / 840])
     # baseline: basic 59 + 8 x 90/840 = 59.857 < 62 -> 不合格 at 92.857; after V1 basic 63.476 -> 优秀
     assert out.attrs["baseline_points"] == pytest.approx(8 * 90 / 840)

@@ -62,8 +62,16 @@ def test_osm_tag_columns_as_pyrosm_and_osmnx_give_them() -> None:
             "id": [1, 2, 3, 4, 5, 6, 7, 8],
             "name": ["全家", "老百姓大药房", "屈臣氏", "菜场", "快递柜", "Cafe X", "幼儿园", "A"],
             "shop": ["convenience", None, "chemist", None, None, None, None, "bakery;florist"],
-            "amenity": [None, "pharmacy", None, "marketplace", "parcel_locker", "cafe",
-                        "kindergarten", None],
+            "amenity": [
+                None,
+                "pharmacy",
+                None,
+                "marketplace",
+                "parcel_locker",
+                "cafe",
+                "kindergarten",
+                None,
+            ],
         }
     )
     pois = classify(recs)  # auto -> osm
@@ -86,8 +94,11 @@ def test_osm_tags_json_and_conjunctions() -> None:
             "id": [1, 2, 3],
             "name": ["托老所", "孤儿院", "修鞋"],
             "amenity": ["social_facility", "social_facility", None],
-            "tags": [json.dumps({"social_facility:for": "senior"}),
-                     json.dumps({"social_facility:for": "orphan"}), json.dumps({"craft": "shoemaker"})],
+            "tags": [
+                json.dumps({"social_facility:for": "senior"}),
+                json.dumps({"social_facility:for": "orphan"}),
+                json.dumps({"craft": "shoemaker"}),
+            ],
         }
     )
     pois = classify(recs, source="osm")
@@ -102,7 +113,9 @@ def test_osmnx_multiindex_gives_poi_ids_and_geometry_is_kept() -> None:
     idx = pd.MultiIndex.from_tuples([("node", 11), ("way", 22)], names=["element", "id"])
     recs = gpd.GeoDataFrame(
         {"name": ["7-11", "超市"], "shop": ["convenience", "supermarket"]},
-        geometry=[Point(116.3, 40.0), Point(116.31, 40.0)], index=idx, crs=4326,
+        geometry=[Point(116.3, 40.0), Point(116.31, 40.0)],
+        index=idx,
+        crs=4326,
     )
     pois = classify(recs)
     assert isinstance(pois, gpd.GeoDataFrame)
@@ -137,7 +150,10 @@ def test_amap_type_text_prefixes_and_multi_types() -> None:
 
 def test_amap_typecode_prefixes() -> None:
     recs = pd.DataFrame(
-        {"name": ["甲", "乙", "丙", "丁"], "typecode": ["060200", "090601", "141204|050500", "990000"]}
+        {
+            "name": ["甲", "乙", "丙", "丁"],
+            "typecode": ["060200", "090601", "141204|050500", "990000"],
+        }
     )
     pois = classify(recs, source="amap")
     assert rule(pois, "甲", "convenience_store") == "amap_typecode:0602"
@@ -155,8 +171,11 @@ def test_amap_typecode_prefixes() -> None:
         ("菜鸟驿站(望江家园)", "生活服务;生活服务场所;生活服务场所", {"post_express"}),
         ("惠帮家政", "生活服务;生活服务场所;生活服务场所", {"housekeeping"}),
         ("废品回收站", "生活服务;生活服务场所;生活服务场所", {"recycling"}),
-        ("紫金社区居委会", "政府机构及社会团体;政府机关;乡镇以下级政府及事业单位",
-         {"community_service"}),
+        (
+            "紫金社区居委会",
+            "政府机构及社会团体;政府机关;乡镇以下级政府及事业单位",
+            {"community_service"},
+        ),
         ("老王配钥匙修鞋", "生活服务;生活服务场所;生活服务场所", {"repair"}),
         ("洁丰干洗", "生活服务;生活服务场所;生活服务场所", {"laundry_tailor"}),
         ("东旭文印社", "生活服务;生活服务场所;生活服务场所", {"photo_print"}),
@@ -211,8 +230,10 @@ def test_chaoshi_in_convenience_type_and_chains_typed_supermarket() -> None:
 
 def test_trailing_landmark_is_not_matched() -> None:
     recs = pd.DataFrame(
-        {"name": ["沃尔玛(望江街道兴隆社区卫生服务站东南)", "老郑盐蘸牛肉(紫花店)"],
-         "type": ["购物服务;超级市场;沃尔玛", "餐饮服务;中餐厅;中餐厅"]}
+        {
+            "name": ["沃尔玛(望江街道兴隆社区卫生服务站东南)", "老郑盐蘸牛肉(紫花店)"],
+            "type": ["购物服务;超级市场;沃尔玛", "餐饮服务;中餐厅;中餐厅"],
+        }
     )
     pois = classify(recs)
     assert cats(pois, "沃尔玛(望江街道兴隆社区卫生服务站东南)") == {"supermarket"}
@@ -236,7 +257,9 @@ def test_one_record_several_categories() -> None:
 
 
 def test_code_rules_take_precedence_over_names() -> None:
-    pois = classify(pd.DataFrame({"name": ["便利店"], "type": ["购物服务;便民商店/便利店;便民商店/便利店"]}))
+    pois = classify(
+        pd.DataFrame({"name": ["便利店"], "type": ["购物服务;便民商店/便利店;便民商店/便利店"]})
+    )
     assert rule(pois, "便利店", "convenience_store").startswith("amap_type:")
 
 
@@ -255,15 +278,22 @@ def test_unclassified_and_report() -> None:
     recs = pd.DataFrame(
         {
             "name": ["便利店甲", "某公司", "另一公司", "某路口"],
-            "type": ["购物服务;便民商店/便利店;便民商店/便利店", "公司企业;公司;公司",
-                     "公司企业;公司;公司", "地名地址信息;交通地名;路口名"],
+            "type": [
+                "购物服务;便民商店/便利店;便民商店/便利店",
+                "公司企业;公司;公司",
+                "公司企业;公司;公司",
+                "地名地址信息;交通地名;路口名",
+            ],
         }
     )
     left = unclassified(recs)
     assert list(left["name"]) == ["某公司", "另一公司", "某路口"]
     rep = unclassified_report(recs)
-    assert rep.iloc[0].to_dict() == {"type": "公司企业;公司;公司", "count": 2,
-                                      "examples": ["某公司", "另一公司"]}
+    assert rep.iloc[0].to_dict() == {
+        "type": "公司企业;公司;公司",
+        "count": 2,
+        "examples": ["某公司", "另一公司"],
+    }
     osm = pd.DataFrame({"name": ["x", "y"], "shop": ["car", None], "amenity": [None, "bench"]})
     assert set(unclassified_report(osm)["type"]) == {"shop=car", "amenity=bench"}
 
@@ -288,8 +318,11 @@ def test_user_file_is_loaded_and_used(tmp_path: Path) -> None:
     assert tax.ids == ("convenience_store",)
     assert tax.name == "mine"
     assert tax.path == path
-    pois = classify(pd.DataFrame({"name": ["老王小卖部", "好邻居便利店"], "type": ["", ""]}),
-                    source="amap", taxonomy=tax)
+    pois = classify(
+        pd.DataFrame({"name": ["老王小卖部", "好邻居便利店"], "type": ["", ""]}),
+        source="amap",
+        taxonomy=tax,
+    )
     assert list(pois["name"]) == ["老王小卖部"]
     assert tax["convenience_store"].name_zh == "便利店"
     with pytest.raises(KeyError, match="Unknown category 'pharmacy'"):
@@ -300,14 +333,40 @@ def test_user_file_is_loaded_and_used(tmp_path: Path) -> None:
     ("edit", "match"),
     [
         (lambda s: "colour = 1\n" + s, r"unknown key\(s\) 'colour' in top level"),
-        (lambda s: s.replace('group = "basic"', 'group = "core"'), r"categories.convenience_store.group"),
-        (lambda s: s.replace('osm = ["shop=convenience"]', 'osm = ["shop"]'), r"`categories.convenience_store.osm` rule 'shop'"),
-        (lambda s: s.replace('osm = ["shop=convenience"]', 'amap_typecode = ["602"]'), r"amap_typecode` entry '602'"),
-        (lambda s: s.replace('keywords = ["小卖部"]', 'keyword = ["小卖部"]'), r"unknown key\(s\) 'keyword'"),
-        (lambda s: s.replace('keywords = ["小卖部"]', 'keywords = ["小卖部"]\nalso = ["nope"]'), r"unknown category 'nope'"),
-        (lambda s: s.replace('name_zh = "便利店"\n', ""), r"`categories.convenience_store.name_zh` is missing"),
-        (lambda s: s.replace('osm = ["shop=convenience"]', 'osm = "shop=convenience"'), r"`categories.convenience_store.osm` must be a list"),
-        (lambda s: s.replace("[categories.convenience_store]", "[categories.Convenience]").replace("categories.convenience_store.names", "categories.Convenience.names"), r"category id 'Convenience'"),
+        (
+            lambda s: s.replace('group = "basic"', 'group = "core"'),
+            r"categories.convenience_store.group",
+        ),
+        (
+            lambda s: s.replace('osm = ["shop=convenience"]', 'osm = ["shop"]'),
+            r"`categories.convenience_store.osm` rule 'shop'",
+        ),
+        (
+            lambda s: s.replace('osm = ["shop=convenience"]', 'amap_typecode = ["602"]'),
+            r"amap_typecode` entry '602'",
+        ),
+        (
+            lambda s: s.replace('keywords = ["小卖部"]', 'keyword = ["小卖部"]'),
+            r"unknown key\(s\) 'keyword'",
+        ),
+        (
+            lambda s: s.replace('keywords = ["小卖部"]', 'keywords = ["小卖部"]\nalso = ["nope"]'),
+            r"unknown category 'nope'",
+        ),
+        (
+            lambda s: s.replace('name_zh = "便利店"\n', ""),
+            r"`categories.convenience_store.name_zh` is missing",
+        ),
+        (
+            lambda s: s.replace('osm = ["shop=convenience"]', 'osm = "shop=convenience"'),
+            r"`categories.convenience_store.osm` must be a list",
+        ),
+        (
+            lambda s: s.replace(
+                "[categories.convenience_store]", "[categories.Convenience]"
+            ).replace("categories.convenience_store.names", "categories.Convenience.names"),
+            r"category id 'Convenience'",
+        ),
         (lambda s: s.replace('name = "mine"', 'name = "mine'), r"is not valid TOML"),
         (lambda s: 'name = "x"\n', r"has no `\[categories.<id>\]` tables"),
     ],
@@ -331,7 +390,9 @@ def test_missing_file_and_unknown_category_id(tmp_path: Path) -> None:
 
 # ----------------------------------------------------------------------------- real data
 def _quality_module():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("taxonomy_quality", REPO / "scripts" / "taxonomy_quality.py")
+    spec = importlib.util.spec_from_file_location(
+        "taxonomy_quality", REPO / "scripts" / "taxonomy_quality.py"
+    )
     assert spec
     assert spec.loader
     mod = importlib.util.module_from_spec(spec)

@@ -23,7 +23,9 @@ class _Problem:
     message: str
 
 
-def _unknown(d: Mapping[str, Any], allowed: set[str], path: Path_, problems: list[_Problem]) -> None:
+def _unknown(
+    d: Mapping[str, Any], allowed: set[str], path: Path_, problems: list[_Problem]
+) -> None:
     for k in d:
         if k not in allowed:
             problems.append(
@@ -34,10 +36,12 @@ def _unknown(d: Mapping[str, Any], allowed: set[str], path: Path_, problems: lis
             )
 
 
-def _get_str(d: Mapping[str, Any], key: str, path: Path_, problems: list[_Problem], *, required: bool = True) -> str:
+def _get_str(
+    d: Mapping[str, Any], key: str, path: Path_, problems: list[_Problem], *, required: bool = True
+) -> str:
     if key not in d:
         if required:
-            problems.append(_Problem((*path, key), f"`{key}` is missing; add `{key} = \"...\"`."))
+            problems.append(_Problem((*path, key), f'`{key}` is missing; add `{key} = "..."`.'))
         return ""
     v = d[key]
     if not isinstance(v, str):
@@ -47,7 +51,13 @@ def _get_str(d: Mapping[str, Any], key: str, path: Path_, problems: list[_Proble
 
 
 def _get_num(
-    d: Mapping[str, Any], key: str, path: Path_, problems: list[_Problem], *, required: bool = True, default: float = 0.0
+    d: Mapping[str, Any],
+    key: str,
+    path: Path_,
+    problems: list[_Problem],
+    *,
+    required: bool = True,
+    default: float = 0.0,
 ) -> float | None:
     if key not in d:
         if required:
@@ -61,13 +71,17 @@ def _get_num(
     return float(v)
 
 
-def _get_table_list(data: Mapping[str, Any], key: str, problems: list[_Problem]) -> list[Mapping[str, Any]]:
+def _get_table_list(
+    data: Mapping[str, Any], key: str, problems: list[_Problem]
+) -> list[Mapping[str, Any]]:
     v = data.get(key)
     if v is None:
         problems.append(_Problem((key,), f"no `[[{key}]]` entries; the rubric needs at least one."))
         return []
     if not isinstance(v, list) or not all(isinstance(e, dict) for e in v):
-        problems.append(_Problem((key,), f"`{key}` must be an array of tables written `[[{key}]]`."))
+        problems.append(
+            _Problem((key,), f"`{key}` must be an array of tables written `[[{key}]]`.")
+        )
         return []
     return v
 

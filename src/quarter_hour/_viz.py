@@ -46,7 +46,13 @@ class Category:
 # Fallback, from docs/CONTRACTS.md (Annex 2 of the Hangjin Banner 2023 plan).
 _FALLBACK: tuple[tuple[str, str, str, str, float], ...] = (
     ("convenience_store", "basic", "便利店", "Convenience store", 8),
-    ("supermarket", "basic", "综合超市（社区商业中心）", "Supermarket / community commercial centre", 8),
+    (
+        "supermarket",
+        "basic",
+        "综合超市（社区商业中心）",
+        "Supermarket / community commercial centre",
+        8,
+    ),
     ("wet_market", "basic", "农贸市场/菜市场", "Farmers' / wet market", 8),
     ("fresh_food", "basic", "生鲜超市/菜店", "Fresh-food supermarket / greengrocer", 4),
     ("breakfast", "basic", "早餐店/早餐车", "Breakfast shop / cart", 4),
@@ -56,7 +62,13 @@ _FALLBACK: tuple[tuple[str, str, str, str, float], ...] = (
     ("photo_print", "basic", "照相文印店", "Photo and print shop", 1),
     ("pharmacy", "basic", "药店", "Pharmacy", 6),
     ("housekeeping", "basic", "家政服务", "Housekeeping services", 4),
-    ("post_express", "basic", "邮政快递综合服务点（含快件箱组）", "Postal / express-delivery point", 4),
+    (
+        "post_express",
+        "basic",
+        "邮政快递综合服务点（含快件箱组）",
+        "Postal / express-delivery point",
+        4,
+    ),
     ("recycling", "basic", "再生资源回收点、垃圾分类点", "Recycling / waste-sorting point", 2),
     ("community_service", "basic", "社区综合服务中心/点", "Community service centre", 10),
     ("bookstore", "quality", "图书服务点（新式书店）", "Book service point / bookshop", 2),
@@ -112,7 +124,9 @@ def _from_taxonomy() -> list[Category] | None:
         group = _norm_group(c.group)
         counters[group] = counters.get(group, 0) + 1
         out.append(
-            Category(c.id, group, counters[group], c.name_zh, c.name_en, weights.get(c.id, float("nan")))
+            Category(
+                c.id, group, counters[group], c.name_zh, c.name_en, weights.get(c.id, float("nan"))
+            )
         )
     return out or None
 
@@ -190,9 +204,7 @@ def require_gdf(obj: object, name: str, *, columns: tuple[str, ...] = ()) -> gpd
         raise CRSError(msg)
     missing = [c for c in columns if c not in obj.columns]
     if missing:
-        msg = (
-            f"`{name}` lacks column(s) {missing}. Available columns: {sorted(map(str, obj.columns))}."
-        )
+        msg = f"`{name}` lacks column(s) {missing}. Available columns: {sorted(map(str, obj.columns))}."
         raise InputError(msg)
     return obj
 
@@ -269,8 +281,17 @@ def cjk_font_family() -> str:
     raise MissingFontError(msg)
 
 
-def font_family() -> list[str]:
-    """matplotlib ``font.family`` list: the CJK font, then DejaVu Sans as a fallback."""
+def font_family(lang: Lang = "zh") -> list[str]:
+    """matplotlib ``font.family`` list: the CJK font, then DejaVu Sans as a fallback.
+
+    For ``lang="en"`` a missing CJK font is not an error: English labels draw in DejaVu Sans
+    (Chinese names in the data would then show as empty boxes, and matplotlib warns of it).
+    """
+    if lang == "en":
+        try:
+            return [cjk_font_family(), "DejaVu Sans"]
+        except MissingFontError:
+            return ["DejaVu Sans"]
     return [cjk_font_family(), "DejaVu Sans"]
 
 
@@ -306,7 +327,9 @@ def as_points(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
     if non_point.any():
         gdf = gdf.copy()
         gdf.loc[non_point, gdf.geometry.name] = gdf.geometry[non_point].representative_point()
-        log.info("`%s`: %d non-point geometries drawn at a point inside them", name, int(non_point.sum()))
+        log.info(
+            "`%s`: %d non-point geometries drawn at a point inside them", name, int(non_point.sum())
+        )
     return gdf
 
 

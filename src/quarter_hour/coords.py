@@ -153,13 +153,23 @@ def _gcj_offset(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
     common = (20.0 * np.sin(6.0 * u * pi) + 20.0 * np.sin(2.0 * u * pi)) * 2.0 / 3.0
     sq = np.sqrt(np.abs(u))
     t_lat = (
-        -100.0 + 2.0 * u + 3.0 * v + 0.2 * v * v + 0.1 * u * v + 0.2 * sq
+        -100.0
+        + 2.0 * u
+        + 3.0 * v
+        + 0.2 * v * v
+        + 0.1 * u * v
+        + 0.2 * sq
         + common
         + (20.0 * np.sin(v * pi) + 40.0 * np.sin(v / 3.0 * pi)) * 2.0 / 3.0
         + (160.0 * np.sin(v / 12.0 * pi) + 320.0 * np.sin(v * pi / 30.0)) * 2.0 / 3.0
     )
     t_lng = (
-        300.0 + u + 2.0 * v + 0.1 * u * u + 0.1 * u * v + 0.1 * sq
+        300.0
+        + u
+        + 2.0 * v
+        + 0.1 * u * u
+        + 0.1 * u * v
+        + 0.1 * sq
         + common
         + (20.0 * np.sin(u * pi) + 40.0 * np.sin(u / 3.0 * pi)) * 2.0 / 3.0
         + (150.0 * np.sin(u / 12.0 * pi) + 300.0 * np.sin(u / 30.0 * pi)) * 2.0 / 3.0

@@ -55,13 +55,32 @@ __all__ = [
 GATE_COLUMNS = ("gate_id", "compound_id", "compound_name", "households", "gate_source")
 
 #: OSM ``highway`` values a pedestrian cannot use (others count as walkable for gate finding).
-NOT_WALKABLE = frozenset({
-    "motorway", "motorway_link", "trunk", "trunk_link", "construction", "proposed",
-    "raceway", "bus_guideway", "abandoned", "platform", "escape", "busway",
-})
+NOT_WALKABLE = frozenset(
+    {
+        "motorway",
+        "motorway_link",
+        "trunk",
+        "trunk_link",
+        "construction",
+        "proposed",
+        "raceway",
+        "bus_guideway",
+        "abandoned",
+        "platform",
+        "escape",
+        "busway",
+    }
+)
 #: OSM ``building`` values taken as residential when grouping buildings into compounds.
-RESIDENTIAL_BUILDINGS = ("residential", "apartments", "house", "dormitory", "terrace",
-                         "detached", "semidetached_house")
+RESIDENTIAL_BUILDINGS = (
+    "residential",
+    "apartments",
+    "house",
+    "dormitory",
+    "terrace",
+    "detached",
+    "semidetached_house",
+)
 
 
 def _list(items: Sequence[object], limit: int = 10) -> str:
@@ -189,12 +208,14 @@ def compounds_from_gates(gates: gpd.GeoDataFrame) -> pd.DataFrame:
         )
         warnings.warn(msg, QuarterHourWarning, stacklevel=2)
     names = grouped["compound_name"].agg(lambda s: next((v for v in s if pd.notna(v)), None))
-    out = pd.DataFrame({
-        "compound_id": list(hh_max.index),
-        "compound_name": list(names.reindex(hh_max.index)),
-        "households": hh_max.to_numpy(dtype=float),
-        "n_gates": grouped.size().reindex(hh_max.index).to_numpy(dtype=int),
-    })
+    out = pd.DataFrame(
+        {
+            "compound_id": list(hh_max.index),
+            "compound_name": list(names.reindex(hh_max.index)),
+            "households": hh_max.to_numpy(dtype=float),
+            "n_gates": grouped.size().reindex(hh_max.index).to_numpy(dtype=int),
+        }
+    )
     out["compound_name"] = out["compound_name"].astype(object)
     return out
 
@@ -239,23 +260,31 @@ def gates_from_points(
     idc = _pick(points, id_col, ("compound_id",))
     namec = _pick(points, name_col, ("compound_name", "name"))
     hhc = _pick(points, households_col, ("households",))
-    names = points[namec].astype(object) if namec else pd.Series(None, index=points.index,
-                                                                  dtype=object)
+    names = (
+        points[namec].astype(object) if namec else pd.Series(None, index=points.index, dtype=object)
+    )
     if idc:
         ids = points[idc].astype(str)
     elif namec:
         ids = names.astype(str)
     else:
         ids = pd.Series([f"c{i}" for i in points.index], index=points.index)
-    hh = (pd.to_numeric(points[hhc], errors="coerce") if hhc
-          else pd.Series(np.nan, index=points.index))
-    out = gpd.GeoDataFrame({
-        "gate_id": (ids + "_g1").to_numpy(dtype=object),
-        "compound_id": ids.to_numpy(dtype=object),
-        "compound_name": names.to_numpy(dtype=object),
-        "households": hh.to_numpy(dtype=float),
-        "gate_source": "compound_point",
-    }, geometry=points.geometry.to_numpy(), crs=points.crs)
+    hh = (
+        pd.to_numeric(points[hhc], errors="coerce")
+        if hhc
+        else pd.Series(np.nan, index=points.index)
+    )
+    out = gpd.GeoDataFrame(
+        {
+            "gate_id": (ids + "_g1").to_numpy(dtype=object),
+            "compound_id": ids.to_numpy(dtype=object),
+            "compound_name": names.to_numpy(dtype=object),
+            "households": hh.to_numpy(dtype=float),
+            "gate_source": "compound_point",
+        },
+        geometry=points.geometry.to_numpy(),
+        crs=points.crs,
+    )
     msg = (
         f"Gates were not surveyed: each of the {len(out):,} compounds is represented by one "
         "point, used as its only gate. Walks are measured from that point, so a compound with "
@@ -275,8 +304,11 @@ def _exteriors(polys: npt.NDArray[Any]) -> npt.NDArray[Any]:
     for i, p in enumerate(polys):
         parts = shapely.get_parts(p)
         rings = [shapely.get_exterior_ring(q) for q in parts if q.geom_type == "Polygon"]
-        out[i] = (shapely.LineString(rings[0].coords) if len(rings) == 1
-                  else shapely.MultiLineString([r.coords for r in rings]))
+        out[i] = (
+            shapely.LineString(rings[0].coords)
+            if len(rings) == 1
+            else shapely.MultiLineString([r.coords for r in rings])
+        )
     return out
 
 
@@ -325,8 +357,9 @@ def _street_candidates(
     tid = shapely.get_type_id(parts2)
     lin = tid == 1
     pair = np.concatenate([pidx[tid == 0], pidx[lin], pidx[lin]])
-    pts = np.concatenate([parts2[tid == 0], shapely.get_point(parts2[lin], 0),
-                          shapely.get_point(parts2[lin], -1)])
+    pts = np.concatenate(
+        [parts2[tid == 0], shapely.get_point(parts2[lin], 0), shapely.get_point(parts2[lin], -1)]
+    )
     # keep only points where the street goes on into the compound's interior
     probe = shapely.intersection(lines[li[pair]], shapely.buffer(pts, enter_m))
     enters = shapely.length(shapely.intersection(probe, inner[ci[pair]])) > 0.5
@@ -348,7 +381,7 @@ def _street_candidates(
     all_ends = np.concatenate([starts, stops])
     ei, _ = tree.query(all_ends, predicate="dwithin", distance=0.5)
     degree = np.bincount(ei, minlength=len(all_ends))
-    for ends, deg in ((starts, degree[: len(lines)]), (stops, degree[len(lines):])):
+    for ends, deg in ((starts, degree[: len(lines)]), (stops, degree[len(lines) :])):
         e = ends[li]
         d = shapely.distance(ext[ci], e)
         near = (d <= touch_m) & (d > 0)
@@ -364,9 +397,9 @@ def _street_candidates(
         on_street = np.zeros(len(snapped), dtype=bool)
         has_along = np.array([a is not None for a in along[ci[ok]]], dtype=bool)
         if has_along.any():
-            on_street[has_along] = shapely.distance(
-                snapped[has_along], along[ci[ok]][has_along].astype(object)
-            ) < 1.0
+            on_street[has_along] = (
+                shapely.distance(snapped[has_along], along[ci[ok]][has_along].astype(object)) < 1.0
+            )
         keep = inside[ok] | ~on_street
         out_pair.append(np.flatnonzero(ok)[keep])
         out_pts.append(snapped[keep])
@@ -489,8 +522,11 @@ def gates_from_polygons(
     idc = _pick(compounds, id_col, ("compound_id",))
     namec = _pick(compounds, name_col, ("compound_name", "name"))
     hhc = _pick(compounds, households_col, ("households",))
-    ids = (compounds[idc].astype(str) if idc else pd.Series(compounds.index.astype(str),
-                                                            index=compounds.index))
+    ids = (
+        compounds[idc].astype(str)
+        if idc
+        else pd.Series(compounds.index.astype(str), index=compounds.index)
+    )
     if ids.duplicated().any():
         msg = f"Duplicated compound ids: {_list(sorted(set(ids[ids.duplicated()])))}."
         raise InputError(msg)
@@ -511,8 +547,9 @@ def gates_from_polygons(
     if streets is not None:
         lines = _walkable(streets)
         lines = lines.set_crs(crs) if lines.crs is None else lines.to_crs(crs)
-        c, p = _street_candidates(polys, ext, np.asarray(lines.values, dtype=object),
-                                  touch_m=touch_m, enter_m=merge_m / 2)
+        c, p = _street_candidates(
+            polys, ext, np.asarray(lines.values, dtype=object), touch_m=touch_m, enter_m=merge_m / 2
+        )
         comp_parts.append(c)
         pt_parts.append(p)
         prio_parts.append(np.ones(len(c), dtype=np.int64))
@@ -546,25 +583,38 @@ def gates_from_polygons(
     comp, pts, prio = comp[order], pts[order], prio[order]
     seq = pd.Series(comp).groupby(comp).cumcount().to_numpy() + 1
     cid = ids.to_numpy(dtype=object)[comp]
-    names = (compounds[namec].to_numpy(dtype=object)[comp] if namec
-             else np.full(len(comp), None, dtype=object))
-    hh = (pd.to_numeric(compounds[hhc], errors="coerce").to_numpy(dtype=float)[comp] if hhc
-          else np.full(len(comp), np.nan))
+    names = (
+        compounds[namec].to_numpy(dtype=object)[comp]
+        if namec
+        else np.full(len(comp), None, dtype=object)
+    )
+    hh = (
+        pd.to_numeric(compounds[hhc], errors="coerce").to_numpy(dtype=float)[comp]
+        if hhc
+        else np.full(len(comp), np.nan)
+    )
     source = np.array(["entrance", "street", "centroid"], dtype=object)[prio]
-    gates = gpd.GeoDataFrame({
-        "gate_id": [f"{c}_g{k}" for c, k in zip(cid, seq, strict=True)],
-        "compound_id": cid,
-        "compound_name": names,
-        "households": hh,
-        "gate_source": source,
-    }, geometry=list(pts), crs=crs)
+    gates = gpd.GeoDataFrame(
+        {
+            "gate_id": [f"{c}_g{k}" for c, k in zip(cid, seq, strict=True)],
+            "compound_id": cid,
+            "compound_name": names,
+            "households": hh,
+            "gate_source": source,
+        },
+        geometry=list(pts),
+        crs=crs,
+    )
     counts = gates.groupby("compound_id", sort=False).size()
     counts = counts.reindex(ids.to_numpy()).fillna(0).astype(int)
     gates.attrs["gates_per_compound"] = {str(k): int(v) for k, v in counts.items()}
     log.info(
         "Derived %s gates for %s compounds (%s from entrance nodes, %s from street crossings, "
         "%s at centroid fallback); gates per compound: %s",
-        f"{len(gates):,}", f"{len(polys):,}", int((prio == 0).sum()), int((prio == 1).sum()),
+        f"{len(gates):,}",
+        f"{len(polys):,}",
+        int((prio == 0).sum()),
+        int((prio == 1).sum()),
         int((prio == 2).sum()),
         _list([f"{k}: {v}" for k, v in counts.items()], 50),
     )
@@ -613,13 +663,17 @@ def _names(frame: gpd.GeoDataFrame) -> list[str | None]:
     return out
 
 
-def _read_osm_xml(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame,
-                                       gpd.GeoDataFrame]:
+def _read_osm_xml(
+    path: Path,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     import osmnx as ox
 
     tags: dict[str, bool | str | list[str]] = {
-        "landuse": "residential", "building": list(RESIDENTIAL_BUILDINGS),
-        "barrier": "gate", "entrance": True, "highway": True,
+        "landuse": "residential",
+        "building": list(RESIDENTIAL_BUILDINGS),
+        "barrier": "gate",
+        "entrance": True,
+        "highway": True,
     }
     try:
         feats = ox.features_from_xml(path, tags=tags)
@@ -635,15 +689,18 @@ def _read_osm_xml(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.G
     areal = feats.geom_type.isin(["Polygon", "MultiPolygon"])
     landuse = feats[areal & (col("landuse") == "residential")]
     buildings = feats[areal & col("building").isin(RESIDENTIAL_BUILDINGS)]
-    entrances = feats[(feats.geom_type == "Point")
-                      & (col("barrier").eq("gate") | col("entrance").notna())]
-    streets = feats[col("highway").notna() & feats.geom_type.isin(["LineString",
-                                                                   "MultiLineString"])]
+    entrances = feats[
+        (feats.geom_type == "Point") & (col("barrier").eq("gate") | col("entrance").notna())
+    ]
+    streets = feats[
+        col("highway").notna() & feats.geom_type.isin(["LineString", "MultiLineString"])
+    ]
     return landuse, buildings, entrances, streets
 
 
-def _read_osm_pbf(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame,
-                                       gpd.GeoDataFrame]:
+def _read_osm_pbf(
+    path: Path,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     from pyrosm import OSM
 
     empty = gpd.GeoDataFrame({"osm_ref": []}, geometry=[], crs=4326)
@@ -654,8 +711,11 @@ def _read_osm_pbf(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.G
             landuse = osm.get_landuse(custom_filter={"landuse": ["residential"]})
             buildings = osm.get_buildings(custom_filter={"building": list(RESIDENTIAL_BUILDINGS)})
             entrances = osm.get_data_by_custom_criteria(
-                custom_filter={"entrance": True, "barrier": ["gate"]}, filter_type="keep",
-                keep_nodes=True, keep_ways=False, keep_relations=False,
+                custom_filter={"entrance": True, "barrier": ["gate"]},
+                filter_type="keep",
+                keep_nodes=True,
+                keep_ways=False,
+                keep_relations=False,
             )
             streets = osm.get_network(network_type="walking")
     except Exception as exc:
@@ -680,8 +740,9 @@ def _group_buildings(
 ) -> gpd.GeoDataFrame:
     """Residential buildings closer than ``gap_m`` grouped into one compound outline (metres)."""
     if len(buildings) == 0:
-        return gpd.GeoDataFrame({"compound_id": [], "compound_name": []}, geometry=[],
-                                crs=buildings.crs)
+        return gpd.GeoDataFrame(
+            {"compound_id": [], "compound_name": []}, geometry=[], crs=buildings.crs
+        )
     geoms = np.asarray(buildings.geometry.values, dtype=object)
     tree = STRtree(geoms)
     a, b = tree.query(geoms, predicate="dwithin", distance=gap_m)
@@ -696,11 +757,14 @@ def _group_buildings(
         if outline.is_empty or outline.area < min_area_m2:
             continue
         first = sorted(refs[members], key=lambda r: (len(r), r))[0]
-        rows.append({"compound_id": f"{first}_group", "compound_name": None,
-                     "geometry": outline})
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=buildings.crs) if rows else \
-        gpd.GeoDataFrame({"compound_id": [], "compound_name": []}, geometry=[],
-                         crs=buildings.crs)
+        rows.append({"compound_id": f"{first}_group", "compound_name": None, "geometry": outline})
+    return (
+        gpd.GeoDataFrame(rows, geometry="geometry", crs=buildings.crs)
+        if rows
+        else gpd.GeoDataFrame(
+            {"compound_id": [], "compound_name": []}, geometry=[], crs=buildings.crs
+        )
+    )
 
 
 def compounds_from_osm(
@@ -758,11 +822,15 @@ def compounds_from_osm(
         raise InputError(msg)
     utm = streets.estimate_utm_crs()
     land = landuse.to_crs(utm)
-    compounds = gpd.GeoDataFrame({
-        "compound_id": land["osm_ref"].to_numpy(dtype=object),
-        "compound_name": _names(land),
-        "osm_source": "landuse",
-    }, geometry=land.geometry.to_numpy(), crs=utm)
+    compounds = gpd.GeoDataFrame(
+        {
+            "compound_id": land["osm_ref"].to_numpy(dtype=object),
+            "compound_name": _names(land),
+            "osm_source": "landuse",
+        },
+        geometry=land.geometry.to_numpy(),
+        crs=utm,
+    )
     compounds = compounds[compounds.area >= min_area_m2]
     group = include_buildings if include_buildings is not None else len(compounds) == 0
     if group and len(buildings):
@@ -779,8 +847,11 @@ def compounds_from_osm(
             "residential building groups. Supply compound polygons or a gates table."
         )
         raise InputError(msg)
-    compounds = gpd.GeoDataFrame(compounds.sort_values("compound_id", kind="stable")
-                                 .reset_index(drop=True), geometry="geometry", crs=utm)
+    compounds = gpd.GeoDataFrame(
+        compounds.sort_values("compound_id", kind="stable").reset_index(drop=True),
+        geometry="geometry",
+        crs=utm,
+    )
     compounds["households"] = np.nan
     ent = entrances.geometry if len(entrances) else None
     gates = gates_from_polygons(compounds, streets, entrances=ent, merge_m=merge_m)
@@ -788,14 +859,19 @@ def compounds_from_osm(
     compounds["n_gates"] = compounds["compound_id"].map(n).astype(int)
     log.info(
         "Found %s residential compounds in %s (%s from landuse, %s from grouped buildings) "
-        "with %s gates", f"{len(compounds):,}", p.name,
+        "with %s gates",
+        f"{len(compounds):,}",
+        p.name,
         int((compounds["osm_source"] == "landuse").sum()),
-        int((compounds["osm_source"] == "buildings").sum()), f"{len(gates):,}",
+        int((compounds["osm_source"] == "buildings").sum()),
+        f"{len(gates):,}",
     )
     cols = ["compound_id", "compound_name", "households", "n_gates", "osm_source", "geometry"]
-    streets_out = gpd.GeoDataFrame(streets.drop(columns=[c for c in ("tags",)
-                                                         if c in streets.columns]),
-                                   geometry=streets.geometry.name, crs=4326)
+    streets_out = gpd.GeoDataFrame(
+        streets.drop(columns=[c for c in ("tags",) if c in streets.columns]),
+        geometry=streets.geometry.name,
+        crs=4326,
+    )
     return OsmCompounds(
         compounds=gpd.GeoDataFrame(compounds[cols], geometry="geometry").to_crs(4326),
         gates=gates.to_crs(4326),

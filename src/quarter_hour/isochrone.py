@@ -68,7 +68,9 @@ def _iter_cells(
     """Like :meth:`AugmentedGraph.local_rows`, but cells keep each group's origins together."""
     from scipy.sparse.csgraph import dijkstra
 
-    out = []
+    out: list[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]] = []
+    if len(origins) == 0:
+        return out
     cell = _group_cells(aug.node_xy[origins], group, cell_m)
     order = np.argsort(cell, kind="stable")
     bounds = np.flatnonzero(np.r_[True, np.diff(cell[order]) != 0, True])
@@ -219,7 +221,11 @@ def _grid_outline(
         if g is None or shapely.is_empty(g):
             out[i] = None
             continue
-        xy = shapely.get_coordinates(shapely.segmentize(g, resolution_m))
+        parts = shapely.get_parts(g)
+        parts = parts[shapely.length(parts) > 0]  # GEOS cannot segmentize a zero-length line
+        xy = shapely.get_coordinates(
+            np.r_[shapely.segmentize(parts, resolution_m), shapely.get_parts(g)]
+        )
         pad = buffer_m + 2 * resolution_m
         x0, y0 = xy.min(axis=0) - pad
         nx_ = int(np.ceil((xy[:, 0].max() + pad - x0) / resolution_m)) + 1
@@ -298,7 +304,7 @@ def isochrones(
     speed_m_per_min: float = DEFAULT_SPEED_M_PER_MIN,
     by: Literal["gate", "compound"] = "compound",
     buffer_m: float = 50.0,
-    outline: Literal["buffer", "grid", "concave"] = "buffer",
+    outline: Literal["buffer", "grid", "concave"] = "grid",
     concave_ratio: float = 0.2,
     resolution_m: float = 10.0,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
@@ -323,9 +329,10 @@ def isochrones(
         Half-width (m) of the "sausage" around reachable streets (``outline="buffer"``), and the
         buffer added around the concave hull (``outline="concave"``).
     outline
-        ``"buffer"``: buffered reachable streets (exact GEOS buffer), with holes where nothing is
-        reachable. ``"grid"``: the same buffer traced on a raster of ``resolution_m`` cells,
-        within about one cell of the exact one and much faster for thousands of isochrones.
+        ``"grid"`` (default): the buffered reachable streets traced on a raster of
+        ``resolution_m`` cells, with holes where nothing is reachable; within about one cell of
+        the exact buffer and ~30x faster. ``"buffer"``: the exact GEOS buffer (about 0.4 s per
+        15-minute isochrone in a dense centre).
         ``"concave"``: a smoother concave hull of the reachable streets (``concave_ratio``).
     resolution_m
         Cell size (m) for ``outline="grid"``.
@@ -380,7 +387,7 @@ def isochrones(
             )
             lines = substrings(net_.edge_geometry[kk], ss, ee) if len(kk) else np.empty(0, object)
             # the origins' own access legs, where they are within the limit
-            legs_ok = access_len[members] <= lim
+            legs_ok = (access_len[members] <= lim) & (access_len[members] > 0)
             leg_geoms = access_legs[members[legs_ok]]
             leg_group = group[members[legs_ok]]
             all_lines = np.r_[lines, leg_geoms]

@@ -260,7 +260,9 @@ def community_map(
     if tiles not in ("auto", "osm", None):
         msg = f"`tiles` must be 'auto', 'osm' or None, got {tiles!r}."
         raise InputError(msg)
-    gates = _viz.as_points(_viz.require_gdf(gates, "gates", columns=("gate_id", "compound_id")), "gates")
+    gates = _viz.as_points(
+        _viz.require_gdf(gates, "gates", columns=("gate_id", "compound_id")), "gates"
+    )
     pois = _viz.as_points(_viz.require_gdf(pois, "pois", columns=("name", "category")), "pois")
     if isochrones is not None:
         isochrones = _viz.require_gdf(isochrones, "isochrones", columns=("minutes",))
@@ -459,7 +461,10 @@ def _add_isochrones(m: folium.Map, iso: gpd.GeoDataFrame, lang: Lang, bind: list
         area = gpd.GeoSeries([union], crs=4326).to_crs(part.estimate_utm_crs()).area.iloc[0]
         lines = [
             f"<tr><th colspan=2>{html.escape(label)}</th></tr>",
-            _tr(t(lang, "起点", "From"), t(lang, f"{n_gates} 个小区大门", f"{n_gates} compound gates")),
+            _tr(
+                t(lang, "起点", "From"),
+                t(lang, f"{n_gates} 个小区大门", f"{n_gates} compound gates"),
+            ),
             _tr(t(lang, "面积", "Area"), f"{area / 1e6:.2f} km²"),
         ]
         gdf = gpd.GeoDataFrame(geometry=[union], crs=4326)
@@ -467,7 +472,10 @@ def _add_isochrones(m: folium.Map, iso: gpd.GeoDataFrame, lang: Lang, bind: list
         gj = folium.GeoJson(
             _geojson(
                 gdf,
-                {"_tip": [html.escape(label)], "_popup": [f"<table class='qh-popup'>{''.join(lines)}</table>"]},
+                {
+                    "_tip": [html.escape(label)],
+                    "_popup": [f"<table class='qh-popup'>{''.join(lines)}</table>"],
+                },
             ),
             style_function=lambda _f, c=colour, o=opacity, d=dash: {
                 "color": c,
@@ -497,9 +505,7 @@ def _add_compounds(
     if shapes.empty:
         return
     labels = [names.get(str(c), str(c)) for c in shapes["compound_id"]]
-    pops = [
-        f"<table class='qh-popup'><tr><th>{html.escape(n)}</th></tr></table>" for n in labels
-    ]
+    pops = [f"<table class='qh-popup'><tr><th>{html.escape(n)}</th></tr></table>" for n in labels]
     group = folium.FeatureGroup(name=t(lang, "居住小区", "Residential compounds"))
     gj = folium.GeoJson(
         _geojson(shapes, {"_tip": [html.escape(n) for n in labels], "_popup": pops}),
@@ -589,12 +595,18 @@ def _poi_distances(
     if "distance_m" in pois_m.columns:
         for i, d in enumerate(pd.to_numeric(pois_m["distance_m"], errors="coerce")):
             if d == d:
-                out[i].append(_tr(t(lang, "距最近小区大门（步行）", "Walk to nearest gate"), fmt_m(d, lang)))
+                out[i].append(
+                    _tr(t(lang, "距最近小区大门（步行）", "Walk to nearest gate"), fmt_m(d, lang))
+                )
     elif coverage is not None and not coverage.empty and "poi_id" in pois_m.columns:
         nearest: dict[tuple[str, str], list[str]] = defaultdict(list)
         cov = coverage.dropna(subset=["nearest_poi_id"])
         for cid, cat, pid, d in zip(
-            cov["compound_id"], cov["category"], cov["nearest_poi_id"], cov["nearest_m"], strict=True
+            cov["compound_id"],
+            cov["category"],
+            cov["nearest_poi_id"],
+            cov["nearest_m"],
+            strict=True,
         ):
             who = html.escape(names.get(str(cid), str(cid)))
             nearest[(str(cat), str(pid))].append(
@@ -604,7 +616,9 @@ def _poi_distances(
             hits = nearest.get((str(cat), str(pid)))
             if hits:
                 out[i].append(
-                    _tr_html(t(lang, "最近的同类设施", "Nearest of its kind for"), "<br>".join(hits))
+                    _tr_html(
+                        t(lang, "最近的同类设施", "Nearest of its kind for"), "<br>".join(hits)
+                    )
                 )
     if len(gates_m) and len(pois_m):
         tree = shapely.STRtree(np.asarray(gates_m.geometry.values, dtype=object))
@@ -647,7 +661,11 @@ def _add_pois(
         tips, pops = [], []
         for i in sel:
             row = pois.iloc[i]
-            name = str(row["name"]) if row["name"] == row["name"] else t(lang, "（无名称）", "(unnamed)")
+            name = (
+                str(row["name"])
+                if row["name"] == row["name"]
+                else t(lang, "（无名称）", "(unnamed)")
+            )
             lines = [
                 f"<tr><th colspan=2>{html.escape(name)}</th></tr>",
                 _tr(t(lang, "类别", "Category"), cname),
@@ -697,8 +715,11 @@ def _subtitle(
         limit = float(isochrones["limit_m"].max())
     if limit is None:
         return ""
-    return t(lang, f"从小区大门步行 {fmt_m(float(limit), lang)} 范围内的便民设施",
-             f"Everyday services within {fmt_m(float(limit), lang)} walk of the compound gates")
+    return t(
+        lang,
+        f"从小区大门步行 {fmt_m(float(limit), lang)} 范围内的便民设施",
+        f"Everyday services within {fmt_m(float(limit), lang)} walk of the compound gates",
+    )
 
 
 def _legend_html(
@@ -726,7 +747,9 @@ def _legend_html(
                 if ok == 0:
                     status = f"<span class='qh-flag'>{t(lang, '范围外', 'out of reach')}</span>"
                 elif ok < total:
-                    status = f"<span class='qh-part'>{ok}/{total} {t(lang, '小区', 'compounds')}</span>"
+                    status = (
+                        f"<span class='qh-part'>{ok}/{total} {t(lang, '小区', 'compounds')}</span>"
+                    )
             css = " class='qh-missing'" if n == 0 else ""
             rows.append(
                 f"<tr{css} data-category='{cat.id}'>"
@@ -741,9 +764,14 @@ def _legend_html(
     if isochrones is not None and len(isochrones):
         for mins in sorted(pd.to_numeric(isochrones["minutes"], errors="coerce").dropna().unique()):
             colour, _o, dash = _ISO_STYLE.get(round(float(mins)), ("#6a51a3", 0.08, "4 3"))
-            extra.append(_iso_sym(colour, dash) + t(lang, f"步行{mins:g}分钟", f"{mins:g}-min walk"))
-    note = t(lang, "数字为设施数量；“缺失”表示图上没有该类设施。",
-             "Numbers count facilities; 'missing' means none on the map.")
+            extra.append(
+                _iso_sym(colour, dash) + t(lang, f"步行{mins:g}分钟", f"{mins:g}-min walk")
+            )
+    note = t(
+        lang,
+        "数字为设施数量；“缺失”表示图上没有该类设施。",
+        "Numbers count facilities; 'missing' means none on the map.",
+    )
     return (
         f"<details open><summary>{t(lang, '图例', 'Legend')}</summary>"
         f"<div class='qh-cols'>{''.join(cols)}</div>"

@@ -97,8 +97,15 @@ def coverage_chart(scorecard: Any, *, lang: Lang = "zh") -> Figure:
             colour = GROUP_COLOURS.get(row["group"], "#555")
             ax.barh(yi, row["weight"], color="#e6e6e6", edgecolor="#bbb", linewidth=0.5, height=0.7)
             if not row["assessed"]:
-                ax.barh(yi, row["weight"], color="none", edgecolor="#999", hatch="///", linewidth=0,
-                        height=0.7)
+                ax.barh(
+                    yi,
+                    row["weight"],
+                    color="none",
+                    edgecolor="#999",
+                    hatch="///",
+                    linewidth=0,
+                    height=0.7,
+                )
                 text = t(lang, "未评估", "not assessed")
             else:
                 ax.barh(yi, row["points"], color=colour, height=0.7)
@@ -108,8 +115,14 @@ def coverage_chart(scorecard: Any, *, lang: Lang = "zh") -> Figure:
                 else:
                     text = t(lang, "核查", "checked")
                 text += f"  {row['points']:.1f}/{row['weight']:g}"
-            ax.text(row["weight"] + wmax * 0.015, yi, text, va="center", fontsize=8,
-                    color="#c0392b" if row["assessed"] and row["points"] == 0 else "#333")
+            ax.text(
+                row["weight"] + wmax * 0.015,
+                yi,
+                text,
+                va="center",
+                fontsize=8,
+                color="#c0392b" if row["assessed"] and row["points"] == 0 else "#333",
+            )
         ax.set_yticks(y, labels)
         for tick, row in zip(ax.get_yticklabels(), rows, strict=True):
             if row["header"]:
@@ -118,15 +131,28 @@ def coverage_chart(scorecard: Any, *, lang: Lang = "zh") -> Figure:
             tick.set_fontsize(8.5 if not row["header"] else 9.5)
         ax.set_xlim(0, wmax * 1.35)
         ax.set_ylim(-0.7, n - 0.3)
-        ax.set_xlabel(t(lang, "分值（灰）与得分（彩色）；百分比为可达该类设施的小区（户）比例",
-                        "weight (grey) and points (colour); % = share of compounds (households) reaching it"),
-                      fontsize=8.5)
+        ax.set_xlabel(
+            t(
+                lang,
+                "分值（灰）与得分（彩色）；百分比为可达该类设施的小区（户）比例",
+                "weight (grey) and points (colour); % = share of compounds (households) reaching it",
+            ),
+            fontsize=8.5,
+        )
         ax.spines[["top", "right"]].set_visible(False)
         ax.tick_params(axis="y", length=0)
         verdict = f"{scorecard.total:.1f} / 100 · {scorecard.grade if lang == 'zh' else scorecard.grade_en}"
-        ax.set_title(t(lang, f"{scorecard.community} 各项得分与覆盖比例（{verdict}）",
-                       f"{scorecard.community}: points and coverage by item ({verdict})"),
-                     fontsize=12, fontweight="bold", loc="left", gid="chart-title")
+        ax.set_title(
+            t(
+                lang,
+                f"{scorecard.community} 各项得分与覆盖比例（{verdict}）",
+                f"{scorecard.community}: points and coverage by item ({verdict})",
+            ),
+            fontsize=12,
+            fontweight="bold",
+            loc="left",
+            gid="chart-title",
+        )
         fig.tight_layout()
     return fig
 
@@ -169,7 +195,9 @@ def ranking_chart(
         msg = f"`max_bars` must be at least 2, got {max_bars!r}."
         raise InputError(msg)
     df = scores.copy()
-    names = df[community_col] if community_col in df.columns else pd.Series(df.index, index=df.index)
+    names = (
+        df[community_col] if community_col in df.columns else pd.Series(df.index, index=df.index)
+    )
     df = df.assign(_name=names.astype(str)).sort_values("total", ascending=False, kind="stable")
     n_all = len(df)
     gap = 0
@@ -184,20 +212,32 @@ def ranking_chart(
         ypos = list(range(n))[::-1]
         if gap:
             half = max_bars // 2
-            ypos = ypos[:half] + ypos[half + 1:]
-        ax.barh(ypos, df["total"], color=[GRADE_COLOURS.get(str(g), "#888") for g in df["grade"]],
-                height=0.72)
+            ypos = ypos[:half] + ypos[half + 1 :]
+        ax.barh(
+            ypos,
+            df["total"],
+            color=[GRADE_COLOURS.get(str(g), "#888") for g in df["grade"]],
+            height=0.72,
+        )
         rank = list(range(1, len(df) + 1))
         if gap:
             half = max_bars // 2
             rank = list(range(1, half + 1)) + list(range(n_all - half + 1, n_all + 1))
-        ax.set_yticks(ypos, [f"{r}. {s}" for r, s in zip(rank, df["_name"], strict=True)], fontsize=8.5)
+        ax.set_yticks(
+            ypos, [f"{r}. {s}" for r, s in zip(rank, df["_name"], strict=True)], fontsize=8.5
+        )
         for yv, total in zip(ypos, df["total"], strict=True):
             ax.text(total + 0.8, yv, f"{total:.1f}", va="center", fontsize=8)
         if gap:
-            ax.text(50, n - 1 - max_bars // 2, t(lang, f"…… 另有 {gap} 个社区 ……",
-                                                 f"... {gap} more communities ..."),
-                    ha="center", va="center", fontsize=9, color="#666")
+            ax.text(
+                50,
+                n - 1 - max_bars // 2,
+                t(lang, f"…… 另有 {gap} 个社区 ……", f"... {gap} more communities ..."),
+                ha="center",
+                va="center",
+                fontsize=9,
+                color="#666",
+            )
         for x in (80, 85, 90):  # grade thresholds (合格, 良好, 优秀)
             ax.axvline(x, color="#555", linestyle="--", linewidth=0.8)
             ax.text(x, n - 0.3, f"{x}", ha="center", va="bottom", fontsize=8, color="#555")
@@ -206,16 +246,28 @@ def ranking_chart(
         ax.set_xlabel(t(lang, "总分（满分100）", "total score (of 100)"))
         grades = ["优秀", "良好", "合格", "不合格"]
         en = {"优秀": "excellent", "良好": "good", "合格": "pass", "不合格": "fail"}
-        ax.legend(handles=[Patch(color=GRADE_COLOURS[g], label=t(lang, g, en[g])) for g in grades],
-                  loc="lower right", fontsize=8, frameon=True)
+        ax.legend(
+            handles=[Patch(color=GRADE_COLOURS[g], label=t(lang, g, en[g])) for g in grades],
+            loc="lower right",
+            fontsize=8,
+            frameon=True,
+        )
         ax.spines[["top", "right"]].set_visible(False)
         passed = int(scores["passed"].sum()) if "passed" in scores.columns else None
         sub = t(lang, f"{n_all} 个社区", f"{n_all} communities")
         if passed is not None:
             sub += t(lang, f"，{passed} 个合格", f", {passed} passed")
-        ax.set_title(t(lang, f"一刻钟便民生活圈 社区得分排名（{sub}）",
-                       f"15-minute living circle: communities ranked ({sub})"),
-                     fontsize=12, fontweight="bold", loc="left", gid="chart-title")
+        ax.set_title(
+            t(
+                lang,
+                f"一刻钟便民生活圈 社区得分排名（{sub}）",
+                f"15-minute living circle: communities ranked ({sub})",
+            ),
+            fontsize=12,
+            fontweight="bold",
+            loc="left",
+            gid="chart-title",
+        )
         fig.tight_layout()
     return fig
 

@@ -49,9 +49,9 @@ _MARKERS = {"circle": "o", "square": "s", "diamond": "D"}
 _FORMATS = {".png", ".pdf", ".svg"}
 
 
-def _rc() -> Any:  # matplotlib rcParams for rc_context
+def _rc(lang: Lang = "zh") -> Any:  # matplotlib rcParams for rc_context
     return {
-        "font.family": _viz.font_family(),
+        "font.family": _viz.font_family(lang),
         "axes.unicode_minus": False,
         "pdf.fonttype": 3,  # subset glyphs as Type 3 (Type 42 from a 20 MB CJK .ttc takes ~8 s)
         "svg.fonttype": "path",  # SVG stands alone without the font installed
@@ -107,7 +107,9 @@ def community_poster(
     if paper not in PAPER_MM:
         msg = f"`paper` must be one of {sorted(PAPER_MM)}, got {paper!r}."
         raise InputError(msg)
-    gates = _viz.as_points(_viz.require_gdf(gates, "gates", columns=("gate_id", "compound_id")), "gates")
+    gates = _viz.as_points(
+        _viz.require_gdf(gates, "gates", columns=("gate_id", "compound_id")), "gates"
+    )
     pois = _viz.as_points(_viz.require_gdf(pois, "pois", columns=("name", "category")), "pois")
     if isochrones is not None:
         isochrones = _viz.require_gdf(isochrones, "isochrones", columns=("minutes",))
@@ -127,7 +129,7 @@ def community_poster(
     w_mm, h_mm = PAPER_MM[paper]
     if landscape:
         w_mm, h_mm = h_mm, w_mm
-    with mpl.rc_context(_rc()):
+    with mpl.rc_context(_rc(lang)):
         fig = Figure(figsize=(w_mm / 25.4, h_mm / 25.4), facecolor="white")
         scale = w_mm / 297.0 if not landscape else h_mm / 297.0  # text scales with the paper
         if landscape:
@@ -138,15 +140,25 @@ def community_poster(
             legend_rect = (0.05, 0.06, 0.90, 0.225)
         ax = fig.add_axes(map_rect)
         extent = _extent(g, p, iso, shp, ax_aspect=_box_aspect(fig, map_rect))
-        _draw_map(ax, g, p, iso, shp, streets.to_crs(crs) if streets is not None else None, extent, scale)
+        _draw_map(
+            ax, g, p, iso, shp, streets.to_crs(crs) if streets is not None else None, extent, scale
+        )
         _scale_bar(ax, extent, lang, scale)
         _north_arrow(ax, extent, crs, lang, scale)
 
         heading = title or t(lang, "一刻钟便民生活圈", "15-minute living circle")
         if title and "生活圈" not in title and "living circle" not in title.lower():
             heading = t(lang, f"{title} 一刻钟便民生活圈", f"{title}: 15-minute living circle")
-        fig.text(0.5, 0.955, heading, ha="center", va="center", fontsize=26 * scale,
-                 fontweight="bold", gid="poster-title")
+        fig.text(
+            0.5,
+            0.955,
+            heading,
+            ha="center",
+            va="center",
+            fontsize=26 * scale,
+            fontweight="bold",
+            gid="poster-title",
+        )
         sub = _subtitle(coverage, iso, lang)
         if sub:
             fig.text(0.5, 0.922, sub, ha="center", va="center", fontsize=12 * scale, color="#444")
@@ -157,13 +169,25 @@ def community_poster(
         credit = OSM_ATTRIBUTION if attribution == "auto" and streets is not None else attribution
         if attribution == "auto" and streets is None:
             credit = None
-        footer = [t(lang, f"制图日期：{_dt.date.today():%Y-%m-%d}", f"Made {_dt.date.today():%Y-%m-%d}")]
+        footer = [
+            t(lang, f"制图日期：{_dt.date.today():%Y-%m-%d}", f"Made {_dt.date.today():%Y-%m-%d}")
+        ]
         footer.append(t(lang, "坐标系：", "CRS: ") + (crs.name or crs.to_string()))
         if credit:
             footer.append(t(lang, f"街道数据 {credit}", f"Street data {credit}"))
-        fig.text(0.5, 0.025, "    ".join(footer), ha="center", va="center",
-                 fontsize=8.5 * scale, color="#555", gid="poster-attribution")
-    log.info("poster: %s %s, %d facilities", paper, "landscape" if landscape else "portrait", len(p))
+        fig.text(
+            0.5,
+            0.025,
+            "    ".join(footer),
+            ha="center",
+            va="center",
+            fontsize=8.5 * scale,
+            color="#555",
+            gid="poster-attribution",
+        )
+    log.info(
+        "poster: %s %s, %d facilities", paper, "landscape" if landscape else "portrait", len(p)
+    )
     return fig
 
 
@@ -193,7 +217,8 @@ def save_poster(fig: Figure, path: str | Path, *, dpi: int = 300) -> Path:
         )
         raise InputError(msg)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with mpl.rc_context(_rc()):
+    # the text's fonts were fixed when the figure was drawn; "en" only avoids a needless error
+    with mpl.rc_context(_rc("en")):
         fig.savefig(out, dpi=dpi, facecolor="white")
     log.info("wrote %s", out)
     return out
@@ -255,31 +280,67 @@ def _draw_map(
         for value in sorted(minutes.dropna().unique(), reverse=True):
             mins = round(float(value))
             colour, alpha, ls = _ISO_STYLE.get(mins, ("#6a51a3", 0.08, "-."))
-            union = shapely.union_all(np.asarray(iso.geometry[minutes == value].values, dtype=object))
+            union = shapely.union_all(
+                np.asarray(iso.geometry[minutes == value].values, dtype=object)
+            )
             area = gpd.GeoSeries([union], crs=iso.crs)
             area.plot(ax=ax, facecolor=colour, alpha=alpha, edgecolor="none", zorder=2)
             area.boundary.plot(ax=ax, color=colour, linewidth=1.8 * scale, linestyle=ls, zorder=3)
     if shp is not None:
         polys = shp[shp.geom_type.isin(["Polygon", "MultiPolygon"])]
         if len(polys):
-            polys.plot(ax=ax, facecolor="#fdae6b", edgecolor="#7f2704", alpha=0.6,
-                       linewidth=0.9 * scale, zorder=4)
+            polys.plot(
+                ax=ax,
+                facecolor="#fdae6b",
+                edgecolor="#7f2704",
+                alpha=0.6,
+                linewidth=0.9 * scale,
+                zorder=4,
+            )
     ms = 8.5 * scale  # marker size, points
     for cid in _category_order(p):
         sel = p[p["category"].astype(str) == cid]
         colour, shape = _viz.category_style(cid)
         xs, ys = sel.geometry.x.to_numpy(), sel.geometry.y.to_numpy()
-        ax.plot(xs, ys, linestyle="none", marker=_MARKERS[shape], markersize=ms,
-                markerfacecolor=colour, markeredgecolor="white", markeredgewidth=0.6 * scale,
-                zorder=6, clip_on=True)
+        ax.plot(
+            xs,
+            ys,
+            linestyle="none",
+            marker=_MARKERS[shape],
+            markersize=ms,
+            markerfacecolor=colour,
+            markeredgecolor="white",
+            markeredgewidth=0.6 * scale,
+            zorder=6,
+            clip_on=True,
+        )
         cat = _viz.category_lookup().get(cid)
         if cat is not None and len(sel) <= 400:
             inside = (xs > x0) & (xs < x1) & (ys > y0) & (ys < y1)
             for x, y in zip(xs[inside], ys[inside], strict=True):
-                ax.text(x, y, str(cat.number), ha="center", va="center", color="white",
-                        fontsize=4.8 * scale, fontweight="bold", zorder=7, clip_on=True)
-    ax.plot(g.geometry.x, g.geometry.y, linestyle="none", marker="s", markersize=6 * scale,
-            markerfacecolor="#222", markeredgecolor="#ffd400", markeredgewidth=1.4 * scale, zorder=8)
+                ax.text(
+                    x,
+                    y,
+                    str(cat.number),
+                    ha="center",
+                    va="center",
+                    color="white",
+                    fontsize=4.8 * scale,
+                    fontweight="bold",
+                    zorder=7,
+                    clip_on=True,
+                )
+    ax.plot(
+        g.geometry.x,
+        g.geometry.y,
+        linestyle="none",
+        marker="s",
+        markersize=6 * scale,
+        markerfacecolor="#222",
+        markeredgecolor="#ffd400",
+        markeredgewidth=1.4 * scale,
+        zorder=8,
+    )
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal")
@@ -306,23 +367,57 @@ def _nice_length(width_m: float) -> float:
     return float(10 ** math.floor(math.log10(target)))
 
 
-def _scale_bar(ax: Any, extent: tuple[float, float, float, float], lang: Lang, scale: float) -> None:
+def _scale_bar(
+    ax: Any, extent: tuple[float, float, float, float], lang: Lang, scale: float
+) -> None:
     x0, y0, x1, y1 = extent
     length = _nice_length(x1 - x0)
     h = (y1 - y0) * 0.008
     bx, by = x0 + (x1 - x0) * 0.04, y0 + (y1 - y0) * 0.04
-    ax.add_patch(Rectangle((bx - length * 0.08, by - h * 2.2), length * 1.3, h * 6.2,
-                           facecolor="white", edgecolor="none", alpha=0.85, zorder=9))
+    ax.add_patch(
+        Rectangle(
+            (bx - length * 0.08, by - h * 2.2),
+            length * 1.3,
+            h * 6.2,
+            facecolor="white",
+            edgecolor="none",
+            alpha=0.85,
+            zorder=9,
+        )
+    )
     for k in range(4):
-        ax.add_patch(Rectangle((bx + k * length / 4, by), length / 4, h,
-                               facecolor="black" if k % 2 == 0 else "white",
-                               edgecolor="black", linewidth=0.6, zorder=10))
+        ax.add_patch(
+            Rectangle(
+                (bx + k * length / 4, by),
+                length / 4,
+                h,
+                facecolor="black" if k % 2 == 0 else "white",
+                edgecolor="black",
+                linewidth=0.6,
+                zorder=10,
+            )
+        )
     fs = 8.5 * scale
     ax.text(bx, by + h * 1.6, "0", ha="center", va="bottom", fontsize=fs, zorder=10)
-    ax.text(bx + length / 2, by + h * 1.6, f"{length / 2:g}", ha="center", va="bottom",
-            fontsize=fs, zorder=10)
-    ax.text(bx + length, by + h * 1.6, fmt_m(length, lang), ha="center", va="bottom",
-            fontsize=fs, zorder=10, gid="scale-bar-label")
+    ax.text(
+        bx + length / 2,
+        by + h * 1.6,
+        f"{length / 2:g}",
+        ha="center",
+        va="bottom",
+        fontsize=fs,
+        zorder=10,
+    )
+    ax.text(
+        bx + length,
+        by + h * 1.6,
+        fmt_m(length, lang),
+        ha="center",
+        va="bottom",
+        fontsize=fs,
+        zorder=10,
+        gid="scale-bar-label",
+    )
 
 
 def _north_arrow(
@@ -339,11 +434,31 @@ def _north_arrow(
     size = (y1 - y0) * 0.06
     ax_x, ax_y = x1 - (x1 - x0) * 0.06, y1 - (y1 - y0) * 0.10
     dx, dy = size * math.sin(angle), size * math.cos(angle)
-    ax.add_patch(FancyArrow(ax_x - dx / 2, ax_y - dy / 2, dx, dy, width=size * 0.12,
-                            head_width=size * 0.4, head_length=size * 0.4,
-                            length_includes_head=True, color="#222", zorder=10))
-    ax.text(ax_x + dx * 0.75, ax_y + dy * 0.75, t(lang, "北", "N"), ha="center", va="bottom",
-            fontsize=13 * scale, fontweight="bold", zorder=10, gid="north-arrow")
+    ax.add_patch(
+        FancyArrow(
+            ax_x - dx / 2,
+            ax_y - dy / 2,
+            dx,
+            dy,
+            width=size * 0.12,
+            head_width=size * 0.4,
+            head_length=size * 0.4,
+            length_includes_head=True,
+            color="#222",
+            zorder=10,
+        )
+    )
+    ax.text(
+        ax_x + dx * 0.75,
+        ax_y + dy * 0.75,
+        t(lang, "北", "N"),
+        ha="center",
+        va="bottom",
+        fontsize=13 * scale,
+        fontweight="bold",
+        zorder=10,
+        gid="north-arrow",
+    )
 
 
 def _subtitle(coverage: pd.DataFrame | None, iso: gpd.GeoDataFrame | None, lang: Lang) -> str:
@@ -352,9 +467,12 @@ def _subtitle(coverage: pd.DataFrame | None, iso: gpd.GeoDataFrame | None, lang:
         limit = float(iso["limit_m"].max())
     if limit is None:
         return ""
-    return t(lang, f"以居住小区大门为起点，沿街道步行 {fmt_m(float(limit), lang)}（约15分钟）范围内的便民设施",
-             f"Everyday services within a {fmt_m(float(limit), lang)} walk (about 15 minutes) "
-             "along streets from the compound gates")
+    return t(
+        lang,
+        f"以居住小区大门为起点，沿街道步行 {fmt_m(float(limit), lang)}（约15分钟）范围内的便民设施",
+        f"Everyday services within a {fmt_m(float(limit), lang)} walk (about 15 minutes) "
+        "along streets from the compound gates",
+    )
 
 
 def _legend(
@@ -390,14 +508,42 @@ def _legend(
         for cat in (c for c in _viz.categories() if c.group == group):
             colour, shape = _viz.category_style(cat.id)
             n = int(counts.get(cat.id, 0))
-            ax.plot([x + 0.012], [y - rows_h * 0.35], marker=_MARKERS[shape], markersize=8 * scale,
-                    markerfacecolor=colour, markeredgecolor="white", linestyle="none")
-            ax.text(x + 0.012, y - rows_h * 0.35, str(cat.number), ha="center", va="center",
-                    color="white", fontsize=fs * 0.55, fontweight="bold")
-            ax.text(x + 0.03, y - rows_h * 0.35, cat.name(lang), va="center", fontsize=fs,
-                    color="#999" if n == 0 else "black")
-            ax.text(x + col_w * 0.78, y - rows_h * 0.35, str(n), va="center", ha="right",
-                    fontsize=fs, color="#999" if n == 0 else "black")
+            ax.plot(
+                [x + 0.012],
+                [y - rows_h * 0.35],
+                marker=_MARKERS[shape],
+                markersize=8 * scale,
+                markerfacecolor=colour,
+                markeredgecolor="white",
+                linestyle="none",
+            )
+            ax.text(
+                x + 0.012,
+                y - rows_h * 0.35,
+                str(cat.number),
+                ha="center",
+                va="center",
+                color="white",
+                fontsize=fs * 0.55,
+                fontweight="bold",
+            )
+            ax.text(
+                x + 0.03,
+                y - rows_h * 0.35,
+                cat.name(lang),
+                va="center",
+                fontsize=fs,
+                color="#999" if n == 0 else "black",
+            )
+            ax.text(
+                x + col_w * 0.78,
+                y - rows_h * 0.35,
+                str(n),
+                va="center",
+                ha="right",
+                fontsize=fs,
+                color="#999" if n == 0 else "black",
+            )
             status, colour2 = "", "black"
             if n == 0:
                 status, colour2 = t(lang, "缺失", "missing"), "#c0392b"
@@ -408,23 +554,49 @@ def _legend(
                 elif ok < total:
                     status, colour2 = f"{ok}/{total} {t(lang, '小区', 'cmpd.')}", "#b9770e"
             if status:
-                ax.text(x + col_w * 0.81, y - rows_h * 0.35, status, va="center", fontsize=fs * 0.9,
-                        color=colour2, fontweight="bold" if n == 0 else "normal")
+                ax.text(
+                    x + col_w * 0.81,
+                    y - rows_h * 0.35,
+                    status,
+                    va="center",
+                    fontsize=fs * 0.9,
+                    color=colour2,
+                    fontweight="bold" if n == 0 else "normal",
+                )
             y -= rows_h
     # symbols: gates, compounds, walking rings (wrapping onto more rows when needed)
     entries: list[tuple[str, dict[str, Any]]] = [
-        (t(lang, "小区大门", "Compound gate"),
-         {"marker": "s", "markerfacecolor": "#222", "markeredgecolor": "#ffd400", "linestyle": "none"}),
+        (
+            t(lang, "小区大门", "Compound gate"),
+            {
+                "marker": "s",
+                "markerfacecolor": "#222",
+                "markeredgecolor": "#ffd400",
+                "linestyle": "none",
+            },
+        ),
     ]
     if has_compounds:
-        entries.append((t(lang, "居住小区", "Compound"),
-                        {"marker": "s", "markerfacecolor": "#fdae6b", "markeredgecolor": "#7f2704",
-                         "linestyle": "none"}))
+        entries.append(
+            (
+                t(lang, "居住小区", "Compound"),
+                {
+                    "marker": "s",
+                    "markerfacecolor": "#fdae6b",
+                    "markeredgecolor": "#7f2704",
+                    "linestyle": "none",
+                },
+            )
+        )
     if iso is not None:
         for mins in sorted(pd.to_numeric(iso["minutes"], errors="coerce").dropna().unique()):
             colour, _a, ls = _ISO_STYLE.get(round(float(mins)), ("#6a51a3", 0.08, "-."))
-            entries.append((t(lang, f"步行{mins:g}分钟", f"{mins:g}-min walk"),
-                            {"color": colour, "linestyle": ls, "linewidth": 2 * scale}))
+            entries.append(
+                (
+                    t(lang, f"步行{mins:g}分钟", f"{mins:g}-min walk"),
+                    {"color": colour, "linestyle": ls, "linewidth": 2 * scale},
+                )
+            )
     step = 0.2 if not landscape else 0.5
     per_row = round(1 / step)
     n_rows = -(-len(entries) // per_row)
@@ -439,7 +611,10 @@ def _legend(
             ax.plot([x, x + 0.03], [y, y], **style)
         ax.text(x + 0.04, y, name, va="center", fontsize=fs)
     y = 0.02
-    note = t(lang, "数字为图上设施数量；“缺失”：没有该类设施；“范围外”：有设施但不在任何小区的步行范围内。",
-             "Numbers count facilities on the map; 'missing': none at all; 'out of reach': none within "
-             "any compound's walk.")
+    note = t(
+        lang,
+        "数字为图上设施数量；“缺失”：没有该类设施；“范围外”：有设施但不在任何小区的步行范围内。",
+        "Numbers count facilities on the map; 'missing': none at all; 'out of reach': none within "
+        "any compound's walk.",
+    )
     ax.text(0.0, y, note, fontsize=fs * 0.8, color="#555", va="center", wrap=True)

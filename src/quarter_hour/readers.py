@@ -113,7 +113,15 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "gate_id": ("gate_id", "大门编号", "大门id", "门编号", "出入口编号"),
     "gate_name": ("gate_name", "gate", "大门", "大门名称", "门", "出入口", "出入口名称"),
     "compound_id": ("compound_id", "小区编号", "小区id", "小区代码", "小区编码"),
-    "compound_name": ("compound_name", "compound", "小区", "小区名称", "小区名", "楼盘", "楼盘名称"),
+    "compound_name": (
+        "compound_name",
+        "compound",
+        "小区",
+        "小区名称",
+        "小区名",
+        "楼盘",
+        "楼盘名称",
+    ),
     "households": ("households", "户数", "住户数", "总户数", "居民户数", "hh"),
 }
 _KIND_FIELDS: dict[str, tuple[str, ...]] = {
@@ -300,8 +308,9 @@ def _load_text(path: Path, encoding: str | None) -> _Loaded:
     except csv.Error:
         sep = ","
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                            skipinitialspace=True)
+        frame = pd.read_csv(
+            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True
+        )
     except pd.errors.EmptyDataError:
         msg = f"{where} is empty: no header and no rows."
         raise InputFileError(msg) from None
@@ -364,19 +373,36 @@ def _load_geo(path: Path, layer: str | int | None, encoding: str | None) -> _Loa
         raise InputFileError(msg) from exc
     rows = [i + 1 for i in range(len(gdf))]
     frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    return _Loaded(frame, where, rows, geometry=gdf.geometry, crs_declared=gdf.crs is not None,
-                   encoding=enc, id_prefix=f"{path.stem}_", notes={"feature_numbers": True})
+    return _Loaded(
+        frame,
+        where,
+        rows,
+        geometry=gdf.geometry,
+        crs_declared=gdf.crs is not None,
+        encoding=enc,
+        id_prefix=f"{path.stem}_",
+        notes={"feature_numbers": True},
+    )
 
 
 def _load(source: Any, *, encoding: str | None, layer: str | int | None) -> _Loaded:
     if isinstance(source, gpd.GeoDataFrame):
         frame = pd.DataFrame(source.drop(columns=source.geometry.name))
-        return _Loaded(frame.reset_index(drop=True), "the input GeoDataFrame", list(source.index),
-                       geometry=source.geometry.reset_index(drop=True),
-                       crs_declared=source.crs is not None, id_prefix="poi_")
+        return _Loaded(
+            frame.reset_index(drop=True),
+            "the input GeoDataFrame",
+            list(source.index),
+            geometry=source.geometry.reset_index(drop=True),
+            crs_declared=source.crs is not None,
+            id_prefix="poi_",
+        )
     if isinstance(source, pd.DataFrame):
-        return _Loaded(source.reset_index(drop=True), "the input DataFrame", list(source.index),
-                       id_prefix="poi_")
+        return _Loaded(
+            source.reset_index(drop=True),
+            "the input DataFrame",
+            list(source.index),
+            id_prefix="poi_",
+        )
     if not isinstance(source, str | Path):
         msg = (
             "`source` must be a file path, a GeoDataFrame or a DataFrame, got "
@@ -429,8 +455,10 @@ def _coordinate_columns(
             return frame[ca], frame[cb], f"columns {ca}/{cb}"
     loc = _find_col(cols, _LOCATION_COLS)
     if loc is not None:
-        parts = frame[loc].astype(object).map(
-            lambda v: re.split(r"[,，;\s]+", str(v).strip()) if pd.notna(v) else []
+        parts = (
+            frame[loc]
+            .astype(object)
+            .map(lambda v: re.split(r"[,，;\s]+", str(v).strip()) if pd.notna(v) else [])
         )
         lng = parts.map(lambda p: p[0] if len(p) == 2 else None)
         lat = parts.map(lambda p: p[1] if len(p) == 2 else None)
@@ -460,8 +488,9 @@ def _coordinate_columns(
         return x, y, "geometry"
     wkt = _find_col(cols, _WKT_COLS)
     if wkt is not None:
-        geoms = shapely.from_wkt(frame[wkt].astype(object).where(frame[wkt].notna(), None),
-                                 on_invalid="ignore")
+        geoms = shapely.from_wkt(
+            frame[wkt].astype(object).where(frame[wkt].notna(), None), on_invalid="ignore"
+        )
         ok = shapely.get_type_id(geoms) == 0
         x = pd.Series(np.where(ok, shapely.get_x(geoms), np.nan), dtype=float)
         y = pd.Series(np.where(ok, shapely.get_y(geoms), np.nan), dtype=float)
@@ -500,11 +529,10 @@ def _check_coordinates(
     nonnum = bad_lng | bad_lat
     if nonnum.any():
         idx = np.flatnonzero(nonnum)
-        examples = ", ".join(
-            f"{rows[i]}: {lng_raw.iloc[i]!r}/{lat_raw.iloc[i]!r}" for i in idx[:3]
+        examples = ", ".join(f"{rows[i]}: {lng_raw.iloc[i]!r}/{lat_raw.iloc[i]!r}" for i in idx[:3])
+        problems.append(
+            f"non-numeric coordinates in {_rows_text([rows[i] for i in idx])} (e.g. {examples})"
         )
-        problems.append(f"non-numeric coordinates in {_rows_text([rows[i] for i in idx])} "
-                        f"(e.g. {examples})")
         invalid |= nonnum
     missing = (np.isnan(lng) | np.isnan(lat)) & ~nonnum
     if missing.any():
@@ -515,9 +543,11 @@ def _check_coordinates(
 
     ok = ~invalid
     with np.errstate(invalid="ignore"):
-        in_cn = (lng >= _CN_LNG[0]) & (lng <= _CN_LNG[1]) & (lat >= _CN_LAT[0]) & (lat <= _CN_LAT[1])
-        swapped_cn = (lat >= _CN_LNG[0]) & (lat <= _CN_LNG[1]) & (lng >= _CN_LAT[0]) & (
-            lng <= _CN_LAT[1]
+        in_cn = (
+            (lng >= _CN_LNG[0]) & (lng <= _CN_LNG[1]) & (lat >= _CN_LAT[0]) & (lat <= _CN_LAT[1])
+        )
+        swapped_cn = (
+            (lat >= _CN_LNG[0]) & (lat <= _CN_LNG[1]) & (lng >= _CN_LAT[0]) & (lng <= _CN_LAT[1])
         )
         impossible = (np.abs(lat) > 90) & (np.abs(lng) <= 90)
     swap = ok & (swapped_cn | impossible) & ~in_cn
@@ -585,13 +615,15 @@ def _resolve_system(
     if loaded.crs_declared:
         log.info(
             "Taking %s as WGS-84 from its CRS; pass coord_system='gcj02' or 'bd09' if the points "
-            "came from Amap/Tencent or Baidu", loaded.where,
+            "came from Amap/Tencent or Baidu",
+            loaded.where,
         )
         return "wgs84"
     inside = ~coords.out_of_china(lng, lat)
     if not inside.any():
-        log.info("%s: no point inside China, reading it as WGS-84 (GCJ-02 is WGS-84 there)",
-                 loaded.where)
+        log.info(
+            "%s: no point inside China, reading it as WGS-84 (GCJ-02 is WGS-84 there)", loaded.where
+        )
         return "wgs84"
     msg = (
         f"{loaded.where} does not say which coordinate system its {int(inside.sum()):,} points "
@@ -668,8 +700,9 @@ def _standard_columns(
                 "quarter_hour.gates.gates_from_points."
             )
             raise InputError(msg)
-        out["compound_id"] = out["compound_id"].where(out["compound_id"].notna(),
-                                                      out["compound_name"])
+        out["compound_id"] = out["compound_id"].where(
+            out["compound_id"].notna(), out["compound_name"]
+        )
         missing = out["compound_id"].isna().to_numpy()
         if missing.any():
             rows = [loaded.rows[i] for i in np.flatnonzero(missing)]
@@ -846,7 +879,12 @@ def read_points(
     valid = ~invalid
     system = _resolve_system(coord_system, provider, lng[valid], lat[valid], loaded)
     geo_crs = loaded.geometry.crs if loaded.geometry is not None else None
-    if how == "geometry" and system != "wgs84" and geo_crs is not None and not geo_crs.is_geographic:
+    if (
+        how == "geometry"
+        and system != "wgs84"
+        and geo_crs is not None
+        and not geo_crs.is_geographic
+    ):
         msg = (
             f"{loaded.where} is in the projected CRS {geo_crs.to_string()!r}, so its points "
             f"cannot be {system.upper()} longitude/latitude offsets. Drop `coord_system=` to "
@@ -865,17 +903,33 @@ def read_points(
     out, has_id = _standard_columns(loaded, kind, id_col, used)
 
     keep = valid.copy()
-    keep[valid] = _dedupe(out[valid].reset_index(drop=True), lng[valid], lat[valid], kind=kind,
-                          has_id=has_id, dedupe_m=dedupe_m, where=loaded.where)
+    keep[valid] = _dedupe(
+        out[valid].reset_index(drop=True),
+        lng[valid],
+        lat[valid],
+        kind=kind,
+        has_id=has_id,
+        dedupe_m=dedupe_m,
+        where=loaded.where,
+    )
     out = out[keep].reset_index(drop=True)
     x, y = coords.convert(lng[keep], lat[keep], src=system, dst="wgs84")
     gdf = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(x, y), crs=4326)
     gdf.attrs.update(
-        {"source": loaded.where, "coord_system": system, "encoding": loaded.encoding,
-         "coordinates": how, "kind": kind}
+        {
+            "source": loaded.where,
+            "coord_system": system,
+            "encoding": loaded.encoding,
+            "coordinates": how,
+            "kind": kind,
+        }
     )
     log.info(
-        "Read %s %s from %s (%s, %s -> WGS-84)", f"{len(gdf):,}", kind, loaded.where, how,
+        "Read %s %s from %s (%s, %s -> WGS-84)",
+        f"{len(gdf):,}",
+        kind,
+        loaded.where,
+        how,
         system,
     )
     if streets is not None and system == "wgs84" and len(gdf):
@@ -884,8 +938,15 @@ def read_points(
 
 
 def _parse_amap_text(text: str) -> pd.DataFrame:
-    frame = pd.read_csv(io.StringIO(text), sep="\t", header=None, dtype=str,
-                        keep_default_na=False, quoting=csv.QUOTE_NONE, skip_blank_lines=False)
+    frame = pd.read_csv(
+        io.StringIO(text),
+        sep="\t",
+        header=None,
+        dtype=str,
+        keep_default_na=False,
+        quoting=csv.QUOTE_NONE,
+        skip_blank_lines=False,
+    )
     if frame.shape[1] < 7:
         msg = f"An Amap TSV dump has 7 tab-separated columns; found {frame.shape[1]}."
         raise InputError(msg)
@@ -937,8 +998,14 @@ def read_amap_tsv(
                 "in columns 5-7. Use read_points for other tables."
             )
             raise InputError(msg)
-    return read_points(p, kind="pois", coord_system=coord_system, encoding=encoding,
-                       dedupe_m=dedupe_m, drop_invalid=drop_invalid)
+    return read_points(
+        p,
+        kind="pois",
+        coord_system=coord_system,
+        encoding=encoding,
+        dedupe_m=dedupe_m,
+        drop_invalid=drop_invalid,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -998,8 +1065,11 @@ def check_offset(
         Medians in metres (measured in a local UTM projection) and the likely system.
     """
     pts = points_wgs84.geometry if isinstance(points_wgs84, gpd.GeoDataFrame) else points_wgs84
-    lines = (street_lines_wgs84.geometry if isinstance(street_lines_wgs84, gpd.GeoDataFrame)
-             else street_lines_wgs84)
+    lines = (
+        street_lines_wgs84.geometry
+        if isinstance(street_lines_wgs84, gpd.GeoDataFrame)
+        else street_lines_wgs84
+    )
     pts = pts[pts.notna() & ~pts.is_empty]
     if pts.crs is None:
         pts = pts.set_crs(4326)
@@ -1020,18 +1090,26 @@ def check_offset(
     for system in coords.COORD_SYSTEMS:
         cx, cy = coords.convert(x, y, src=system, dst="wgs84")
         cand = gpd.GeoSeries(gpd.points_from_xy(cx, cy), crs=4326).to_crs(utm)
-        _, dist = tree.query_nearest(np.asarray(cand.values), return_distance=True,
-                                     all_matches=False)
+        _, dist = tree.query_nearest(
+            np.asarray(cand.values), return_distance=True, all_matches=False
+        )
         medians[system] = float(np.median(dist))
     likely = min(medians, key=lambda k: medians[k])
     given = medians["wgs84"]
     suspicious = (
-        likely != "wgs84" and given >= ratio * medians[likely]
+        likely != "wgs84"
+        and given >= ratio * medians[likely]
         and given - medians[likely] >= min_gain_m
     )
     result = OffsetCheck(len(pts), given, medians["gcj02"], medians["bd09"], likely, suspicious)
-    log.info("Offset check: median distance to street %.1f m as given, %.1f m as GCJ-02, "
-             "%.1f m as BD-09 (%d points)", given, medians["gcj02"], medians["bd09"], len(pts))
+    log.info(
+        "Offset check: median distance to street %.1f m as given, %.1f m as GCJ-02, "
+        "%.1f m as BD-09 (%d points)",
+        given,
+        medians["gcj02"],
+        medians["bd09"],
+        len(pts),
+    )
     if suspicious:
         label = {"gcj02": "GCJ-02 (Amap/高德, Tencent)", "bd09": "BD-09 (Baidu/百度)"}[likely]
         msg = (

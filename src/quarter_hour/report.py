@@ -45,12 +45,24 @@ def _headers(lang: Lang) -> list[str]:
     return (
         ["评价类别", "评价指标", "分值", "得分", "覆盖比例", "缺少该项的小区", "说明"]
         if lang == "zh"
-        else ["Category", "Indicator", "Weight", "Points", "Share covered", "Compounds lacking it", "Note"]
+        else [
+            "Category",
+            "Indicator",
+            "Weight",
+            "Points",
+            "Share covered",
+            "Compounds lacking it",
+            "Note",
+        ]
     )
 
 
 def _as_list(scorecards: Any) -> list[Any]:
-    cards = [scorecards] if hasattr(scorecards, "items") and hasattr(scorecards, "total") else list(scorecards)
+    cards = (
+        [scorecards]
+        if hasattr(scorecards, "items") and hasattr(scorecards, "total")
+        else list(scorecards)
+    )
     if not cards:
         msg = "No scorecards given: pass a Scorecard from `quarter_hour.scoring.score` or a list of them."
         raise InputError(msg)
@@ -75,11 +87,20 @@ def _rows(card: Any, lang: Lang) -> list[dict[str, Any]]:
                 note = str(r.note) if r.note else t(lang, "按核查清单", "from the checklist")
             else:
                 total = n_comp or len(lacking) + 1
-                note = t(lang, f"{total - len(lacking)}/{total} 个小区步行可达",
-                         f"{total - len(lacking)}/{total} compounds reach it")
-            lack_txt = "、".join(map(str, lacking[:_MAX_LACKING])) if lang == "zh" else ", ".join(map(str, lacking[:_MAX_LACKING]))
+                note = t(
+                    lang,
+                    f"{total - len(lacking)}/{total} 个小区步行可达",
+                    f"{total - len(lacking)}/{total} compounds reach it",
+                )
+            lack_txt = (
+                "、".join(map(str, lacking[:_MAX_LACKING]))
+                if lang == "zh"
+                else ", ".join(map(str, lacking[:_MAX_LACKING]))
+            )
             if len(lacking) > _MAX_LACKING:
-                lack_txt += t(lang, f" 等 {len(lacking)} 个", f" and {len(lacking) - _MAX_LACKING} more")
+                lack_txt += t(
+                    lang, f" 等 {len(lacking)} 个", f" and {len(lacking) - _MAX_LACKING} more"
+                )
             out.append(
                 {
                     "type": "item",
@@ -113,7 +134,9 @@ def _rows(card: Any, lang: Lang) -> list[dict[str, Any]]:
             }
         )
     grade = card.grade if lang == "zh" else card.grade_en
-    verdict = t(lang, "合格" if card.passed else "不合格", "passed" if card.passed else "not passed")
+    verdict = t(
+        lang, "合格" if card.passed else "不合格", "passed" if card.passed else "not passed"
+    )
     out.append(
         {
             "type": "total",
@@ -164,7 +187,10 @@ def _fmt_sources(sources: Any) -> str:
     if sources is None or sources == {} or sources == []:
         return ""
     if isinstance(sources, dict):
-        return "; ".join(f"{k}: {_fmt_sources(v) if isinstance(v, dict | list) else v}" for k, v in sources.items())
+        return "; ".join(
+            f"{k}: {_fmt_sources(v) if isinstance(v, dict | list) else v}"
+            for k, v in sources.items()
+        )
     if isinstance(sources, list | tuple):
         return "; ".join(_fmt_sources(s) if isinstance(s, dict | list) else str(s) for s in sources)
     return str(sources)
@@ -217,14 +243,25 @@ def provenance_lines(scorecard: Any, *, lang: Lang = "zh") -> list[tuple[str, st
             if hh:
                 w += t(lang, f"（共 {hh:,.0f} 户）", f" ({hh:,.0f} households)")
         else:
-            w = t(lang, "每个小区同等权重（户数不全）", "each compound counts once (households not all known)")
+            w = t(
+                lang,
+                "每个小区同等权重（户数不全）",
+                "each compound counts once (households not all known)",
+            )
         lines.append((t(lang, "小区权重", "Weighting"), w))
     n = prov.get("n_compounds")
     if n is not None:
         lines.append((t(lang, "小区数量", "Compounds"), str(n)))
     src = _fmt_sources(prov.get("sources"))
-    lines.append((t(lang, "数据来源及日期", "Data sources and dates"),
-                  src or t(lang, "未注明（请在评分时提供 sources）", "not stated (pass `sources` when scoring)")))
+    lines.append(
+        (
+            t(lang, "数据来源及日期", "Data sources and dates"),
+            src
+            or t(
+                lang, "未注明（请在评分时提供 sources）", "not stated (pass `sources` when scoring)"
+            ),
+        )
+    )
     items = scorecard.items.set_index("item_id")
     na = [str(items.at[i, "name_zh"] if lang == "zh" else items.at[i, "name_en"]) if i in items.index else i
           for i in scorecard.not_assessed]  # fmt: skip
@@ -234,8 +271,12 @@ def provenance_lines(scorecard: Any, *, lang: Lang = "zh") -> list[tuple[str, st
     if scorecard.reasons:
         lines.append((t(lang, "评定说明", "Reasons"), "; ".join(map(str, scorecard.reasons))))
     version = prov.get("quarter_hour_version", "")
-    lines.append((t(lang, "生成", "Produced"),
-                  f"quarter_hour {version} · {_dt.date.today():%Y-%m-%d}".replace("  ", " ")))
+    lines.append(
+        (
+            t(lang, "生成", "Produced"),
+            f"quarter_hour {version} · {_dt.date.today():%Y-%m-%d}".replace("  ", " "),
+        )
+    )
     return lines
 
 
@@ -321,13 +362,20 @@ def write_excel(scorecards: Any, path: str | Path, *, lang: Lang = "zh") -> Path
     for card in cards:
         ws = wb.create_sheet(_sheet_name(str(card.community), used))
         ws.merge_cells("A1:G1")
-        ws["A1"] = t(lang, f"{card.community} 一刻钟便民生活圈建设验收考核评分表",
-                     f"{card.community}: 15-minute living circle acceptance scorecard")
+        ws["A1"] = t(
+            lang,
+            f"{card.community} 一刻钟便民生活圈建设验收考核评分表",
+            f"{card.community}: 15-minute living circle acceptance scorecard",
+        )
         ws["A1"].font = Font(bold=True, size=14)
         ws["A1"].alignment = centre
         ws.merge_cells("A2:G2")
-        title = getattr(card.rubric, "title_zh" if lang == "zh" else "title_en", "") or card.rubric.name
-        ws["A2"] = f"{title} · {t(lang, '总分', 'total')} {card.total:.2f} · {card.grade if lang == 'zh' else card.grade_en}"
+        title = (
+            getattr(card.rubric, "title_zh" if lang == "zh" else "title_en", "") or card.rubric.name
+        )
+        ws["A2"] = (
+            f"{title} · {t(lang, '总分', 'total')} {card.total:.2f} · {card.grade if lang == 'zh' else card.grade_en}"
+        )
         ws["A2"].alignment = centre
         ws.append(_headers(lang))
         header_row = ws.max_row
@@ -339,7 +387,17 @@ def write_excel(scorecards: Any, path: str | Path, *, lang: Lang = "zh") -> Path
         group_start: dict[str, int] = {}
         for r in _rows(card, lang):
             share = None if math.isnan(r["share"]) else r["share"]
-            ws.append([r["group"], r["indicator"], r["weight"], round(r["points"], 2), share, r["lacking"], r["note"]])
+            ws.append(
+                [
+                    r["group"],
+                    r["indicator"],
+                    r["weight"],
+                    round(r["points"], 2),
+                    share,
+                    r["lacking"],
+                    r["note"],
+                ]
+            )
             row = ws.max_row
             for cell in ws[row]:
                 cell.border = border

@@ -276,7 +276,9 @@ class Rubric:
                     for k, e in enumerate(entries):
                         if isinstance(e, dict) and isinstance(e.get("id"), str):
                             labels[(key, k)] = f"{key[:-1]} {e['id']!r}"
-            raise RubricError(_format_problems(problems, origin=origin, locator=locator, labels=labels))
+            raise RubricError(
+                _format_problems(problems, origin=origin, locator=locator, labels=labels)
+            )
         fields = {f.name: getattr(parts, f.name) for f in dataclasses.fields(cls)}
         return cls(**fields)
 
@@ -365,12 +367,17 @@ class Rubric:
         """
         old = self.item(item_id)
         delta = float(weight) - float(old.weight)
-        items = tuple(dataclasses.replace(i, weight=float(weight)) if i.id == item_id else i for i in self.items)
+        items = tuple(
+            dataclasses.replace(i, weight=float(weight)) if i.id == item_id else i
+            for i in self.items
+        )
         groups = tuple(
             dataclasses.replace(g, max_points=g.max_points + delta) if g.id == old.group else g
             for g in self.groups
         )
-        return dataclasses.replace(self, items=items, groups=groups, name=f"{self.name} [{item_id} weight {_fmt(weight)}]")
+        return dataclasses.replace(
+            self, items=items, groups=groups, name=f"{self.name} [{item_id} weight {_fmt(weight)}]"
+        )
 
     def with_item(self, item: Item, *, after: str | None = None) -> Rubric:
         """A copy with ``item`` added (or replacing the item of the same id).
@@ -402,9 +409,12 @@ class Rubric:
         if existing is not None:
             delta[existing.group] = delta.get(existing.group, 0.0) - float(existing.weight)
         groups = tuple(
-            dataclasses.replace(g, max_points=g.max_points + delta[g.id]) if g.id in delta else g for g in self.groups
+            dataclasses.replace(g, max_points=g.max_points + delta[g.id]) if g.id in delta else g
+            for g in self.groups
         )
-        return dataclasses.replace(self, items=tuple(items), groups=groups, name=f"{self.name} [+{item.id}]")
+        return dataclasses.replace(
+            self, items=tuple(items), groups=groups, name=f"{self.name} [+{item.id}]"
+        )
 
     def without_item(self, item_id: str) -> Rubric:
         """A copy without item ``item_id``; its group maximum shrinks by its weight.
@@ -421,12 +431,18 @@ class Rubric:
         old = self.item(item_id)
         items = tuple(i for i in self.items if i.id != item_id)
         groups = tuple(
-            dataclasses.replace(g, max_points=g.max_points - float(old.weight)) if g.id == old.group else g
+            dataclasses.replace(g, max_points=g.max_points - float(old.weight))
+            if g.id == old.group
+            else g
             for g in self.groups
         )
-        return dataclasses.replace(self, items=items, groups=groups, name=f"{self.name} [-{item_id}]")
+        return dataclasses.replace(
+            self, items=items, groups=groups, name=f"{self.name} [-{item_id}]"
+        )
 
-    def with_walk(self, *, minutes: float | None = None, speed_m_per_min: float | None = None) -> Rubric:
+    def with_walk(
+        self, *, minutes: float | None = None, speed_m_per_min: float | None = None
+    ) -> Rubric:
         """A copy with a different walk budget (e.g. ``minutes=10`` for a 10-minute circle).
 
         Parameters
@@ -442,10 +458,14 @@ class Rubric:
         """
         walk = Walk(
             minutes=self.walk.minutes if minutes is None else float(minutes),
-            speed_m_per_min=self.walk.speed_m_per_min if speed_m_per_min is None else float(speed_m_per_min),
+            speed_m_per_min=self.walk.speed_m_per_min
+            if speed_m_per_min is None
+            else float(speed_m_per_min),
         )
         return dataclasses.replace(
-            self, walk=walk, name=f"{self.name} [walk {_fmt(walk.minutes)} min x {_fmt(walk.speed_m_per_min)} m/min]"
+            self,
+            walk=walk,
+            name=f"{self.name} [walk {_fmt(walk.minutes)} min x {_fmt(walk.speed_m_per_min)} m/min]",
         )
 
     # -- output ---------------------------------------------------------------------------------
@@ -463,20 +483,48 @@ class Rubric:
             The TOML text.
         """
         out: list[str] = ["[rubric]"]
-        out += [f"name = {_q(self.name)}", f"title_zh = {_q(self.title_zh)}", f"title_en = {_q(self.title_en)}"]
+        out += [
+            f"name = {_q(self.name)}",
+            f"title_zh = {_q(self.title_zh)}",
+            f"title_en = {_q(self.title_en)}",
+        ]
         out += [f"source = {_q(self.source)}", f"total_points = {_num(self.total_points)}"]
         out += [f"coverage_rule = {_q(self.coverage_rule)}", "", "[walk]"]
-        out += [f"minutes = {_num(self.walk.minutes)}", f"speed_m_per_min = {_num(self.walk.speed_m_per_min)}"]
+        out += [
+            f"minutes = {_num(self.walk.minutes)}",
+            f"speed_m_per_min = {_num(self.walk.speed_m_per_min)}",
+        ]
         for g in self.groups:
-            out += ["", "[[groups]]", f"id = {_q(g.id)}", f"name_zh = {_q(g.name_zh)}", f"name_en = {_q(g.name_en)}"]
+            out += [
+                "",
+                "[[groups]]",
+                f"id = {_q(g.id)}",
+                f"name_zh = {_q(g.name_zh)}",
+                f"name_en = {_q(g.name_en)}",
+            ]
             out += [f"max_points = {_num(g.max_points)}", f"min_points = {_num(g.min_points)}"]
         for i in self.items:
-            out += ["", "[[items]]", f"id = {_q(i.id)}", f"group = {_q(i.group)}", f"name_zh = {_q(i.name_zh)}"]
-            out += [f"name_en = {_q(i.name_en)}", f"weight = {_num(i.weight)}", f"kind = {_q(i.kind)}"]
+            out += [
+                "",
+                "[[items]]",
+                f"id = {_q(i.id)}",
+                f"group = {_q(i.group)}",
+                f"name_zh = {_q(i.name_zh)}",
+            ]
+            out += [
+                f"name_en = {_q(i.name_en)}",
+                f"weight = {_num(i.weight)}",
+                f"kind = {_q(i.kind)}",
+            ]
             if i.kind == "spatial":
                 out.append("categories = [" + ", ".join(_q(c) for c in i.categories) + "]")
         for b in self.grade_bands:
-            out += ["", "[[grade_bands]]", f"name_zh = {_q(b.name_zh)}", f"name_en = {_q(b.name_en)}"]
+            out += [
+                "",
+                "[[grade_bands]]",
+                f"name_zh = {_q(b.name_zh)}",
+                f"name_en = {_q(b.name_en)}",
+            ]
             out.append(f"from_points = {_num(b.from_points)}")
             if b.to_points is not None:
                 out.append(f"to_points = {_num(b.to_points)}")
@@ -488,7 +536,9 @@ class Rubric:
 
     def summary(self) -> str:
         """A few lines describing the rubric (groups, maxima, minimums, bands, walk, rule)."""
-        lines = [f"Rubric {self.name!r}: {self.title_zh or self.title_en} ({_fmt(self.total_points)} points)"]
+        lines = [
+            f"Rubric {self.name!r}: {self.title_zh or self.title_en} ({_fmt(self.total_points)} points)"
+        ]
         for g in self.groups:
             n = len(self.items_in(g.id))
             mn = f", at least {_fmt(g.min_points)}" if g.min_points else ""
@@ -518,13 +568,17 @@ def available_rubrics() -> list[str]:
     -------
     list of str
     """
-    return sorted(p.name[: -len(".toml")] for p in _rubric_dir().iterdir() if p.name.endswith(".toml"))
+    return sorted(
+        p.name[: -len(".toml")] for p in _rubric_dir().iterdir() if p.name.endswith(".toml")
+    )
 
 
 @functools.lru_cache(maxsize=16)
 def _load_shipped(name: str) -> Rubric:
     res = _rubric_dir() / f"{name}.toml"
-    return Rubric.from_toml_text(res.read_text(encoding="utf-8"), origin=f"quarter_hour/data/rubrics/{name}.toml")
+    return Rubric.from_toml_text(
+        res.read_text(encoding="utf-8"), origin=f"quarter_hour/data/rubrics/{name}.toml"
+    )
 
 
 def load_rubric(name_or_path: str | Path = "hangjin_2023") -> Rubric:
@@ -590,11 +644,15 @@ def _parse(data: Mapping[str, Any], problems: list[_Problem]) -> _Parts | None:
         problems.append(_Problem(("rubric",), "`rubric` must be a table `[rubric]`."))
         meta = {}
     if "rubric" not in data:
-        problems.append(_Problem(("rubric",), "no `[rubric]` table; add one with at least `name = \"...\"`."))
+        problems.append(
+            _Problem(("rubric",), 'no `[rubric]` table; add one with at least `name = "..."`.')
+        )
     _unknown(meta, _RUBRIC_KEYS, ("rubric",), problems)
     name = _get_str(meta, "name", ("rubric",), problems)
     rule = _get_str(meta, "coverage_rule", ("rubric",), problems, required=False) or "share"
-    declared_total = _get_num(meta, "total_points", ("rubric",), problems, required=False, default=math.nan)
+    declared_total = _get_num(
+        meta, "total_points", ("rubric",), problems, required=False, default=math.nan
+    )
 
     walk_d = data.get("walk", {})
     if not isinstance(walk_d, dict):
@@ -631,7 +689,12 @@ def _parse(data: Mapping[str, Any], problems: list[_Problem]) -> _Parts | None:
         if isinstance(cats_raw, str):
             cats_raw = [cats_raw]
         if not isinstance(cats_raw, list) or not all(isinstance(c, str) for c in cats_raw):
-            problems.append(_Problem((*p, "categories"), f"`categories` must be a list of category ids, got {cats_raw!r}."))
+            problems.append(
+                _Problem(
+                    (*p, "categories"),
+                    f"`categories` must be a list of category ids, got {cats_raw!r}.",
+                )
+            )
             cats_raw = []
         items.append(
             Item(
@@ -653,7 +716,9 @@ def _parse(data: Mapping[str, Any], problems: list[_Problem]) -> _Parts | None:
         hi = _get_num(b, "to_points", p, problems, required=False, default=math.nan)
         passing = b.get("passing", True)
         if not isinstance(passing, bool):
-            problems.append(_Problem((*p, "passing"), f"`passing` must be true or false, got {passing!r}."))
+            problems.append(
+                _Problem((*p, "passing"), f"`passing` must be true or false, got {passing!r}.")
+            )
             passing = True
         bands.append(
             GradeBand(
@@ -676,7 +741,9 @@ def _parse(data: Mapping[str, Any], problems: list[_Problem]) -> _Parts | None:
         title_zh=_get_str(meta, "title_zh", ("rubric",), problems, required=False),
         title_en=_get_str(meta, "title_en", ("rubric",), problems, required=False),
         source=_get_str(meta, "source", ("rubric",), problems, required=False),
-        declared_total=None if declared_total is None or math.isnan(declared_total) else declared_total,
+        declared_total=None
+        if declared_total is None or math.isnan(declared_total)
+        else declared_total,
         declared_limit_m=None if limit is None or math.isnan(limit) else limit,
     )
 
@@ -698,7 +765,11 @@ def _semantic_problems(r: Rubric | _Parts) -> list[_Problem]:
     for key, val in (("minutes", w.minutes), ("speed_m_per_min", w.speed_m_per_min)):
         if not (isinstance(val, int | float) and math.isfinite(val) and val > 0):
             add(_Problem(("walk", key), f"`walk.{key}` must be a positive number, got {val!r}."))
-    if isinstance(r, _Parts) and r.declared_limit_m is not None and abs(r.declared_limit_m - w.limit_m) > 1e-6:
+    if (
+        isinstance(r, _Parts)
+        and r.declared_limit_m is not None
+        and abs(r.declared_limit_m - w.limit_m) > 1e-6
+    ):
         add(
             _Problem(
                 ("walk", "limit_m"),
@@ -711,13 +782,32 @@ def _semantic_problems(r: Rubric | _Parts) -> list[_Problem]:
     group_ids: dict[str, int] = {}
     for k, g in enumerate(r.groups):
         if not g.id or not _ID_RE.match(g.id):
-            add(_Problem(("groups", k, "id"), f"group id {g.id!r} must be lower_snake_case (a-z, 0-9, _)."))
+            add(
+                _Problem(
+                    ("groups", k, "id"),
+                    f"group id {g.id!r} must be lower_snake_case (a-z, 0-9, _).",
+                )
+            )
         if g.id in group_ids:
-            add(_Problem(("groups", k, "id"), f"duplicate group id {g.id!r} (also groups[{group_ids[g.id]}])."))
+            add(
+                _Problem(
+                    ("groups", k, "id"),
+                    f"duplicate group id {g.id!r} (also groups[{group_ids[g.id]}]).",
+                )
+            )
         group_ids.setdefault(g.id, k)
         if not math.isfinite(g.max_points) or g.max_points < 0:
-            add(_Problem(("groups", k, "max_points"), f"`max_points` of group {g.id!r} must be >= 0, got {g.max_points!r}."))
-        if not math.isfinite(g.min_points) or g.min_points < 0 or g.min_points > g.max_points + _TOL:
+            add(
+                _Problem(
+                    ("groups", k, "max_points"),
+                    f"`max_points` of group {g.id!r} must be >= 0, got {g.max_points!r}.",
+                )
+            )
+        if (
+            not math.isfinite(g.min_points)
+            or g.min_points < 0
+            or g.min_points > g.max_points + _TOL
+        ):
             add(
                 _Problem(
                     ("groups", k, "min_points"),
@@ -733,11 +823,25 @@ def _semantic_problems(r: Rubric | _Parts) -> list[_Problem]:
     bad_weights: set[str] = set()
     for k, it in enumerate(r.items):
         if not it.id or not _ID_RE.match(it.id):
-            add(_Problem(("items", k, "id"), f"item id {it.id!r} must be lower_snake_case (a-z, 0-9, _)."))
+            add(
+                _Problem(
+                    ("items", k, "id"), f"item id {it.id!r} must be lower_snake_case (a-z, 0-9, _)."
+                )
+            )
         if it.id in item_ids:
-            add(_Problem(("items", k, "id"), f"duplicate item id {it.id!r} (also items[{item_ids[it.id]}])."))
+            add(
+                _Problem(
+                    ("items", k, "id"),
+                    f"duplicate item id {it.id!r} (also items[{item_ids[it.id]}]).",
+                )
+            )
         if it.id in group_ids:
-            add(_Problem(("items", k, "id"), f"item id {it.id!r} is also a group id; ids must be distinct."))
+            add(
+                _Problem(
+                    ("items", k, "id"),
+                    f"item id {it.id!r} is also a group id; ids must be distinct.",
+                )
+            )
         item_ids.setdefault(it.id, k)
         if it.group not in group_ids:
             add(
@@ -748,17 +852,27 @@ def _semantic_problems(r: Rubric | _Parts) -> list[_Problem]:
                 )
             )
         if not (isinstance(it.weight, int | float) and math.isfinite(it.weight)) or it.weight < 0:
-            add(_Problem(("items", k, "weight"), f"`weight` of item {it.id!r} must be a number >= 0, got {it.weight!r}."))
+            add(
+                _Problem(
+                    ("items", k, "weight"),
+                    f"`weight` of item {it.id!r} must be a number >= 0, got {it.weight!r}.",
+                )
+            )
             bad_weights.add(it.group)
         elif it.group in sums:
             sums[it.group] += float(it.weight)
         if it.kind not in ITEM_KINDS:
-            add(_Problem(("items", k, "kind"), f"item {it.id!r} has unknown kind {it.kind!r}; use one of {list(ITEM_KINDS)}."))
+            add(
+                _Problem(
+                    ("items", k, "kind"),
+                    f"item {it.id!r} has unknown kind {it.kind!r}; use one of {list(ITEM_KINDS)}.",
+                )
+            )
         elif it.kind == "checklist" and it.categories:
             add(
                 _Problem(
                     ("items", k, "categories"),
-                    f"checklist item {it.id!r} cannot have `categories`; drop them or set kind = \"spatial\".",
+                    f'checklist item {it.id!r} cannot have `categories`; drop them or set kind = "spatial".',
                 )
             )
         elif it.kind == "spatial":
@@ -783,7 +897,11 @@ def _semantic_problems(r: Rubric | _Parts) -> list[_Problem]:
                     )
                 )
     total = sum(g.max_points for g in r.groups)
-    if isinstance(r, _Parts) and r.declared_total is not None and abs(r.declared_total - total) > _TOL:
+    if (
+        isinstance(r, _Parts)
+        and r.declared_total is not None
+        and abs(r.declared_total - total) > _TOL
+    ):
         add(
             _Problem(
                 ("rubric", "total_points"),
@@ -806,7 +924,12 @@ def _semantic_problems(r: Rubric | _Parts) -> list[_Problem]:
                 )
             )
         if b.to_points is not None and b.to_points <= b.from_points:
-            add(_Problem(("grade_bands", k, "to_points"), f"band {b.name_zh!r} has to_points <= from_points."))
+            add(
+                _Problem(
+                    ("grade_bands", k, "to_points"),
+                    f"band {b.name_zh!r} has to_points <= from_points.",
+                )
+            )
         if k + 1 < len(bands):
             nxt = bands[k + 1]
             if b.to_points is None:

@@ -63,7 +63,9 @@ class _Entry:
     evidence: str
 
 
-def read_checklist(checklist: ChecklistLike | None, rubric: Rubric | str | None = None) -> dict[str, tuple[float, str]]:
+def read_checklist(
+    checklist: ChecklistLike | None, rubric: Rubric | str | None = None
+) -> dict[str, tuple[float, str]]:
     """Read and validate a checklist of non-spatial items.
 
     Parameters
@@ -129,16 +131,26 @@ def read_checklist(checklist: ChecklistLike | None, rubric: Rubric | str | None 
         if isinstance(value, Mapping):
             extra = sorted(set(value) - {"points", "evidence"})
             if extra:
-                problems.append(f"{where(item_id)}{item_id!r} has unknown keys {extra}; allowed: 'points', 'evidence'.")
+                problems.append(
+                    f"{where(item_id)}{item_id!r} has unknown keys {extra}; allowed: 'points', 'evidence'."
+                )
             if "points" not in value:
-                problems.append(f"{where(item_id)}{item_id!r} has no `points`; give e.g. {{points = {_fmt(item.weight)}}}.")
+                problems.append(
+                    f"{where(item_id)}{item_id!r} has no `points`; give e.g. {{points = {_fmt(item.weight)}}}."
+                )
                 continue
             evidence = value.get("evidence") or ""
             if not isinstance(evidence, str):
-                problems.append(f"{where(item_id, 'evidence')}{item_id!r}: `evidence` must be text, got {evidence!r}.")
+                problems.append(
+                    f"{where(item_id, 'evidence')}{item_id!r}: `evidence` must be text, got {evidence!r}."
+                )
                 evidence = str(evidence)
             value = value["points"]
-        if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float | np.integer | np.floating)
+            or not math.isfinite(value)
+        ):
             problems.append(f"{where(item_id)}{item_id!r}: points must be a number, got {value!r}.")
             continue
         pts = float(value)
@@ -173,7 +185,9 @@ def _load_checklist_file(path: Path) -> tuple[dict[str, Any], KeyLocator | None]
             try:
                 import yaml
             except ImportError:  # pragma: no cover - pyyaml is a dask dependency
-                msg = "Reading a YAML checklist needs PyYAML: pip install pyyaml (or use TOML/JSON)."
+                msg = (
+                    "Reading a YAML checklist needs PyYAML: pip install pyyaml (or use TOML/JSON)."
+                )
                 raise ImportError(msg) from None
             data = yaml.safe_load(text)
         else:
@@ -245,7 +259,11 @@ def _check_coverage(coverage: pd.DataFrame, rubric: Rubric) -> tuple[pd.DataFram
             f"score with `rubric.with_walk(...)` matching {_fmt(float(limit))} m."
         )
         raise InputError(msg)
-    cols = [c for c in (*_COV_REQUIRED, "nearest_m", "nearest_poi_id", "nearest_poi_name") if c in coverage.columns]
+    cols = [
+        c
+        for c in (*_COV_REQUIRED, "nearest_m", "nearest_poi_id", "nearest_poi_name")
+        if c in coverage.columns
+    ]
     cov = coverage.loc[coverage["category"].isin(rubric.categories), cols].copy()
     cov["compound_id"] = cov["compound_id"].astype(str)
     if cov["reachable"].isna().any():
@@ -253,7 +271,9 @@ def _check_coverage(coverage: pd.DataFrame, rubric: Rubric) -> tuple[pd.DataFram
         msg = f"`coverage.reachable` has missing values, e.g. (compound, category) {bad}; it must be True/False."
         raise InputError(msg)
     cov["reachable"] = cov["reachable"].astype(bool)
-    cov["nearest_m"] = pd.to_numeric(cov["nearest_m"], errors="coerce") if "nearest_m" in cov else np.nan
+    cov["nearest_m"] = (
+        pd.to_numeric(cov["nearest_m"], errors="coerce") if "nearest_m" in cov else np.nan
+    )
     dup = cov.duplicated(["compound_id", "category"])
     if dup.any():
         bad = cov.loc[dup, ["compound_id", "category"]].head(5).values.tolist()
@@ -263,12 +283,18 @@ def _check_coverage(coverage: pd.DataFrame, rubric: Rubric) -> tuple[pd.DataFram
 
 
 def _check_members(
-    coverage: pd.DataFrame, compounds: pd.DataFrame | None, *, community: str | None, community_col: str | None
+    coverage: pd.DataFrame,
+    compounds: pd.DataFrame | None,
+    *,
+    community: str | None,
+    community_col: str | None,
 ) -> pd.DataFrame:
     """A ``community, compound_id, households`` table of which compounds make up which community."""
     if compounds is None:
         ids = pd.unique(coverage["compound_id"].astype(str))
-        return pd.DataFrame({"community": community or "community", "compound_id": ids, "households": np.nan})
+        return pd.DataFrame(
+            {"community": community or "community", "compound_id": ids, "households": np.nan}
+        )
     if not isinstance(compounds, pd.DataFrame):
         msg = f"`compounds` must be a DataFrame with a `compound_id` column, got {type(compounds).__name__}."
         raise InputError(msg)
@@ -277,7 +303,9 @@ def _check_members(
         if comp.index.name == "compound_id":
             comp = comp.reset_index()
         else:
-            msg = f"`compounds` has no `compound_id` column. Available columns: {list(comp.columns)}."
+            msg = (
+                f"`compounds` has no `compound_id` column. Available columns: {list(comp.columns)}."
+            )
             raise InputError(msg)
     out = pd.DataFrame({"compound_id": comp["compound_id"].astype(str).to_numpy()})
     if community_col is not None:
@@ -340,19 +368,36 @@ def _compound_items(cov: pd.DataFrame, members: pd.DataFrame, rubric: Rubric) ->
     )
     long = sub.merge(link, on="category")
     if "nearest_poi_name" in long.columns or "nearest_poi_id" in long.columns:
-        name = long["nearest_poi_name"] if "nearest_poi_name" in long else pd.Series("", index=long.index)
-        pid = long["nearest_poi_id"] if "nearest_poi_id" in long else pd.Series(None, index=long.index)
+        name = (
+            long["nearest_poi_name"]
+            if "nearest_poi_name" in long
+            else pd.Series("", index=long.index)
+        )
+        pid = (
+            long["nearest_poi_id"]
+            if "nearest_poi_id" in long
+            else pd.Series(None, index=long.index)
+        )
         long["nearest_poi"] = [
-            None if (n is None or n is pd.NA or (isinstance(n, float) and math.isnan(n))) and (p is None or p is pd.NA)
-            else f"{n} ({p})" if p is not None and p is not pd.NA and not (isinstance(p, float) and math.isnan(p))
+            None
+            if (n is None or n is pd.NA or (isinstance(n, float) and math.isnan(n)))
+            and (p is None or p is pd.NA)
+            else f"{n} ({p})"
+            if p is not None and p is not pd.NA and not (isinstance(p, float) and math.isnan(p))
             else str(n)
             for n, p in zip(name, pid, strict=True)
         ]
     else:
         long["nearest_poi"] = None
-    long = long.sort_values(["compound_id", "item_pos", "nearest_m"], na_position="last", kind="stable")
+    long = long.sort_values(
+        ["compound_id", "item_pos", "nearest_m"], na_position="last", kind="stable"
+    )
     g = long.groupby(["compound_id", "item_pos"], sort=False)
-    out = g.agg(reachable=("reachable", "any"), nearest_m=("nearest_m", "min"), nearest_poi=("nearest_poi", "first"))
+    out = g.agg(
+        reachable=("reachable", "any"),
+        nearest_m=("nearest_m", "min"),
+        nearest_poi=("nearest_poi", "first"),
+    )
     out = out.reset_index()
     out["item_id"] = [rubric.spatial_items[k].id for k in out["item_pos"]]
     return out
@@ -375,12 +420,16 @@ def _weights(members: pd.DataFrame) -> tuple[pd.Series, dict[str, str]]:
             how[str(name)] = "equal (households sum to 0)"
         elif known.any():
             unknown = grp.loc[~known, "compound_id"].tolist()
-            partial.append(f"{name!s}: {len(unknown)} of {len(grp)} without households ({', '.join(unknown[:5])})")
+            partial.append(
+                f"{name!s}: {len(unknown)} of {len(grp)} without households ({', '.join(unknown[:5])})"
+            )
             how[str(name)] = "equal (households incomplete)"
         else:
             how[str(name)] = "equal (households unknown)"
     if partial:
-        shown = "; ".join(partial[:5]) + (f"; and {len(partial) - 5} more communities" if len(partial) > 5 else "")
+        shown = "; ".join(partial[:5]) + (
+            f"; and {len(partial) - 5} more communities" if len(partial) > 5 else ""
+        )
         msg = (
             f"Households are known for only some compounds, so {len(partial)} community(ies) count each compound "
             f"once instead of by households: {shown}. Fill in `compounds.households` for every compound to "
@@ -409,28 +458,45 @@ class _Core:
 
 
 def _core(
-    cov: pd.DataFrame, members: pd.DataFrame, rubric: Rubric, checklists: Mapping[str, dict[str, tuple[float, str]]]
+    cov: pd.DataFrame,
+    members: pd.DataFrame,
+    rubric: Rubric,
+    checklists: Mapping[str, dict[str, tuple[float, str]]],
 ) -> _Core:
     ci = _compound_items(cov, members, rubric)
     w, how = _weights(members)
     members = members.assign(weight=w)
     spatial_ids = [i.id for i in rubric.spatial_items]
-    reach = ci.pivot(index="compound_id", columns="item_id", values="reachable").reindex(columns=spatial_ids)
-    per = members[["community", "compound_id", "weight"]].join(reach.astype(float), on="compound_id")
+    reach = ci.pivot(index="compound_id", columns="item_id", values="reachable").reindex(
+        columns=spatial_ids
+    )
+    per = members[["community", "compound_id", "weight"]].join(
+        reach.astype(float), on="compound_id"
+    )
     communities = list(pd.unique(members["community"]))
     wsum = per.groupby("community", sort=False)["weight"].sum().reindex(communities)
-    num = per[spatial_ids].mul(per["weight"], axis=0).groupby(per["community"], sort=False).sum().reindex(communities)
+    num = (
+        per[spatial_ids]
+        .mul(per["weight"], axis=0)
+        .groupby(per["community"], sort=False)
+        .sum()
+        .reindex(communities)
+    )
     share = num.div(wsum, axis=0).clip(0.0, 1.0)
     rule = rubric.coverage_rule
     if rule == "share":
         frac = share
     else:
         grouped = per[spatial_ids].astype(bool).groupby(per["community"], sort=False)
-        frac = (grouped.any() if rule == "any" else grouped.all()).reindex(communities).astype(float)
+        frac = (
+            (grouped.any() if rule == "any" else grouped.all()).reindex(communities).astype(float)
+        )
     weights = pd.Series({i.id: float(i.weight) for i in rubric.spatial_items})
     spatial_points = frac.mul(weights, axis=1).map(_r)
 
-    points = pd.DataFrame(0.0, index=pd.Index(communities, name="community"), columns=list(rubric.item_ids))
+    points = pd.DataFrame(
+        0.0, index=pd.Index(communities, name="community"), columns=list(rubric.item_ids)
+    )
     assessed = pd.DataFrame(True, index=points.index, columns=points.columns)
     points[spatial_ids] = spatial_points.to_numpy()
     evidence: dict[str, dict[str, str]] = {}
@@ -446,7 +512,9 @@ def _core(
     return _Core(rubric, members, ci, share, points, assessed, evidence, how)
 
 
-def _grade(rubric: Rubric, group_points: Mapping[str, float], total: float) -> tuple[GradeBand, bool, list[str]]:
+def _grade(
+    rubric: Rubric, group_points: Mapping[str, float], total: float
+) -> tuple[GradeBand, bool, list[str]]:
     reasons: list[str] = []
     missed = []
     for g in rubric.groups:
@@ -462,12 +530,18 @@ def _grade(rubric: Rubric, group_points: Mapping[str, float], total: float) -> t
     where = f"total {_fmt(total)} of {_fmt(rubric.total_points)} is in band {band.name_zh} {band.label()}"
     if missed and band.passing:
         fail = rubric.fail_band
-        reasons.append(f"{where}, but a missed group minimum makes the grade {fail.name_zh} ({fail.name_en})")
+        reasons.append(
+            f"{where}, but a missed group minimum makes the grade {fail.name_zh} ({fail.name_en})"
+        )
         return fail, False, reasons
     if missed:
         reasons.append(where)
         return band, False, reasons
-    ok = "all group minimums met" if any(g.min_points > 0 for g in rubric.groups) else "no group minimums"
+    ok = (
+        "all group minimums met"
+        if any(g.min_points > 0 for g in rubric.groups)
+        else "no group minimums"
+    )
     if band.passing:
         reasons.append(f"{where}; {ok}")
     else:
@@ -488,7 +562,9 @@ def _row(frame: pd.DataFrame, label: str) -> dict[str, float]:
 
 
 def _group_points(rubric: Rubric, points_row: Mapping[str, float]) -> dict[str, float]:
-    return {g.id: _r(sum(float(points_row[i.id]) for i in rubric.items_in(g.id))) for g in rubric.groups}
+    return {
+        g.id: _r(sum(float(points_row[i.id]) for i in rubric.items_in(g.id))) for g in rubric.groups
+    }
 
 
 # --------------------------------------------------------------------------------------------------
@@ -555,9 +631,13 @@ class Scorecard:
                 if not r["assessed"]:
                     actions.append("assess it (fill in the checklist)")
                 else:
-                    actions.append("complete it" + (f" (evidence so far: {r['note']})" if r["note"] else ""))
+                    actions.append(
+                        "complete it" + (f" (evidence so far: {r['note']})" if r["note"] else "")
+                    )
             else:
-                actions.append(f"bring a {r['name_zh']} within the walk limit of {len(r['lacking'])} compound(s)")
+                actions.append(
+                    f"bring a {r['name_zh']} within the walk limit of {len(r['lacking'])} compound(s)"
+                )
         it = it.assign(
             n_lacking=[len(x) for x in it["lacking"]],
             group_shortfall=[gshort[g] for g in it["group"]],
@@ -614,7 +694,11 @@ class Scorecard:
             f"— {self.grade} ({self.grade_en}) — {verdict}",
         ]
         for g in _records(self.groups):
-            mn = f" (min {_fmt(g['min_points'])}{'' if g['meets_minimum'] else ' MISSED'})" if g["min_points"] else ""
+            mn = (
+                f" (min {_fmt(g['min_points'])}{'' if g['meets_minimum'] else ' MISSED'})"
+                if g["min_points"]
+                else ""
+            )
             lines.append(f"  {g['name_zh']}: {_fmt(g['points'])}/{_fmt(g['max_points'])}{mn}")
             for r in _records(self.items.loc[self.items["group"] == g["group"]]):
                 share = "  n/a" if math.isnan(r["share"]) else f"{r['share']:5.0%}"
@@ -624,7 +708,9 @@ class Scorecard:
                 elif r["kind"] == "spatial" and r["lacking"]:
                     lk = r["lacking"]
                     extra = f"  lacking: {', '.join(lk[:4])}{' …' if len(lk) > 4 else ''}"
-                lines.append(f"    {_pad(r['name_zh'], 18)} {_fmt(r['points']):>6}/{_fmt(r['weight']):<3} {share}{extra}")
+                lines.append(
+                    f"    {_pad(r['name_zh'], 18)} {_fmt(r['points']):>6}/{_fmt(r['weight']):<3} {share}{extra}"
+                )
         lines += [f"  - {x}" for x in self.reasons]
         return "\n".join(lines)
 
@@ -663,7 +749,11 @@ class Scorecard:
                 )
         rows.append(f"<tr><td colspan=2><b>总分</b></td><td>{_fmt(self.rubric.total_points)}</td><td></td>"
                      f"<td><b>{_fmt(self.total)}</b></td><td>{e(self.grade)}</td></tr>")  # fmt: skip
-        rows.append("</table><ul style='font-size:90%'>" + "".join(f"<li>{e(x)}</li>" for x in self.reasons) + "</ul>")
+        rows.append(
+            "</table><ul style='font-size:90%'>"
+            + "".join(f"<li>{e(x)}</li>" for x in self.reasons)
+            + "</ul>"
+        )
         return "\n".join(rows)
 
 
@@ -753,13 +843,25 @@ def score(
     entries = read_checklist(checklist, rub)
     core = _core(cov, members, rub, {name: entries})
     cov_used = at_limit.loc[
-        at_limit["compound_id"].astype(str).isin(members["compound_id"]) & at_limit["category"].isin(rub.categories)
+        at_limit["compound_id"].astype(str).isin(members["compound_id"])
+        & at_limit["category"].isin(rub.categories)
     ].copy()
-    return _card(core, name, cov_used, sources=sources, coverage_attrs={str(k): v for k, v in coverage.attrs.items()})
+    return _card(
+        core,
+        name,
+        cov_used,
+        sources=sources,
+        coverage_attrs={str(k): v for k, v in coverage.attrs.items()},
+    )
 
 
 def _card(
-    core: _Core, name: str, cov_used: pd.DataFrame, *, sources: Any, coverage_attrs: Mapping[str, Any]
+    core: _Core,
+    name: str,
+    cov_used: pd.DataFrame,
+    *,
+    sources: Any,
+    coverage_attrs: Mapping[str, Any],
 ) -> Scorecard:
     rub = core.rubric
     members = core.members.loc[core.members["community"] == name]
@@ -790,19 +892,64 @@ def _card(
             p = float(pts[it.id]) if ok else 0.0
             share = (p / it.weight if it.weight else 1.0) if ok else math.nan
             note = core.evidence.get(name, {}).get(it.id, "") if ok else "not assessed"
-            rows.append((it.group, it.id, it.name_zh, it.name_en, it.kind, float(it.weight), share, p, ok, [], {}, {}, note))
+            rows.append(
+                (
+                    it.group,
+                    it.id,
+                    it.name_zh,
+                    it.name_en,
+                    it.kind,
+                    float(it.weight),
+                    share,
+                    p,
+                    ok,
+                    [],
+                    {},
+                    {},
+                    note,
+                )
+            )
     items = pd.DataFrame(
         rows,
-        columns=["group", "item_id", "name_zh", "name_en", "kind", "weight", "share", "points", "assessed",
-                 "lacking", "nearest_m", "nearest_poi", "note"],
+        columns=[
+            "group",
+            "item_id",
+            "name_zh",
+            "name_en",
+            "kind",
+            "weight",
+            "share",
+            "points",
+            "assessed",
+            "lacking",
+            "nearest_m",
+            "nearest_poi",
+            "note",
+        ],
     )
     gp = _group_points(rub, pts)
     groups = pd.DataFrame(
         [
-            (g.id, g.name_zh, g.name_en, float(g.max_points), float(g.min_points), gp[g.id], gp[g.id] >= _r(g.min_points))
+            (
+                g.id,
+                g.name_zh,
+                g.name_en,
+                float(g.max_points),
+                float(g.min_points),
+                gp[g.id],
+                gp[g.id] >= _r(g.min_points),
+            )
             for g in rub.groups
         ],
-        columns=["group", "name_zh", "name_en", "max_points", "min_points", "points", "meets_minimum"],
+        columns=[
+            "group",
+            "name_zh",
+            "name_en",
+            "max_points",
+            "min_points",
+            "points",
+            "meets_minimum",
+        ],
     )
     total = _r(sum(gp.values()))
     band, passed, reasons = _grade(rub, gp, total)
@@ -901,7 +1048,9 @@ def score_many(
         gp = _group_points(rub, pts)
         total = _r(sum(gp.values()))
         band, passed, reasons = _grade(rub, gp, total)
-        not_assessed = [it.id for it in rub.checklist_items if not bool(core.assessed.at[name, it.id])]
+        not_assessed = [
+            it.id for it in rub.checklist_items if not bool(core.assessed.at[name, it.id])
+        ]
         if not_assessed:
             reasons.append(_not_assessed_reason(rub, not_assessed))
         rec: dict[str, Any] = {

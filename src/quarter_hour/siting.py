@@ -204,7 +204,9 @@ def suggest_sites(
         added = sorted(covers[best] & remaining, key=list(members["compound_id"]).index)
         remaining -= set(added)
         covered_now |= set(added)
-        mask = cov_after["compound_id"].astype(str).isin(added) & (cov_after["category"] == it.categories[0])
+        mask = cov_after["compound_id"].astype(str).isin(added) & (
+            cov_after["category"] == it.categories[0]
+        )
         cov_after.loc[mask, "reachable"] = True
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -44,14 +44,36 @@ __all__ = [
 
 #: The 28 spatial category ids of docs/CONTRACTS.md, basic (基本保障类) first.
 BASIC_CATEGORIES: tuple[str, ...] = (
-    "convenience_store", "supermarket", "wet_market", "fresh_food", "breakfast", "repair",
-    "laundry_tailor", "hair_beauty", "photo_print", "pharmacy", "housekeeping", "post_express",
-    "recycling", "community_service",
+    "convenience_store",
+    "supermarket",
+    "wet_market",
+    "fresh_food",
+    "breakfast",
+    "repair",
+    "laundry_tailor",
+    "hair_beauty",
+    "photo_print",
+    "pharmacy",
+    "housekeeping",
+    "post_express",
+    "recycling",
+    "community_service",
 )
 QUALITY_CATEGORIES: tuple[str, ...] = (
-    "bookstore", "sport_fitness", "specialty_dining", "elderly_care", "childcare",
-    "health_station", "education_training", "leisure_entertainment", "tourist_service",
-    "florist_gift", "bakery", "tea_coffee_bar", "pet_service", "smart_locker",
+    "bookstore",
+    "sport_fitness",
+    "specialty_dining",
+    "elderly_care",
+    "childcare",
+    "health_station",
+    "education_training",
+    "leisure_entertainment",
+    "tourist_service",
+    "florist_gift",
+    "bakery",
+    "tea_coffee_bar",
+    "pet_service",
+    "smart_locker",
 )
 CATEGORY_IDS: tuple[str, ...] = BASIC_CATEGORIES + QUALITY_CATEGORIES
 
@@ -60,8 +82,16 @@ Source = Literal["amap", "osm", "auto"]
 _TOP_KEYS = {"schema_version", "name", "names", "categories"}
 _NAMES_KEYS = {"exclude_types"}
 _CAT_KEYS = {
-    "name_zh", "name_en", "group", "osm", "amap_typecode", "amap_type", "names",
-    "exclude_names", "exclude_types", "keep_names",
+    "name_zh",
+    "name_en",
+    "group",
+    "osm",
+    "amap_typecode",
+    "amap_type",
+    "names",
+    "exclude_names",
+    "exclude_types",
+    "keep_names",
 }
 _RULE_KEYS = {"keywords", "exclude", "types", "exclude_types", "also"}
 _GROUPS = ("basic", "quality")
@@ -178,7 +208,9 @@ class Taxonomy:
 @cache
 def _default_taxonomy() -> Taxonomy:
     res = resources.files("quarter_hour") / "data" / "taxonomy.toml"
-    return _parse(res.read_text(encoding="utf-8"), where="quarter_hour/data/taxonomy.toml", path=None)
+    return _parse(
+        res.read_text(encoding="utf-8"), where="quarter_hour/data/taxonomy.toml", path=None
+    )
 
 
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
@@ -206,8 +238,10 @@ def _parse(text: str, *, where: str, path: Path | None) -> Taxonomy:
         raise InputError(msg) from None
     _unknown(data, _TOP_KEYS, where, "top level")
     if data.get("schema_version", 1) != 1:
-        msg = (f"Taxonomy file {where!r}: `schema_version` {data['schema_version']!r} is not "
-               "supported; this version of quarter_hour reads schema_version = 1.")
+        msg = (
+            f"Taxonomy file {where!r}: `schema_version` {data['schema_version']!r} is not "
+            "supported; this version of quarter_hour reads schema_version = 1."
+        )
         raise InputError(msg)
     name = data.get("name", Path(where).stem)
     if not isinstance(name, str):
@@ -221,8 +255,10 @@ def _parse(text: str, *, where: str, path: Path | None) -> Taxonomy:
     default_ex = _strs(names_sec, "exclude_types", where, "names.exclude_types")
     cats_raw = data.get("categories")
     if not isinstance(cats_raw, dict) or not cats_raw:
-        msg = (f"Taxonomy file {where!r} has no `[categories.<id>]` tables; add at least one, "
-               "e.g. [categories.convenience_store].")
+        msg = (
+            f"Taxonomy file {where!r} has no `[categories.<id>]` tables; add at least one, "
+            "e.g. [categories.convenience_store]."
+        )
         raise InputError(msg)
     cats = tuple(_category(cid, raw, where) for cid, raw in cats_raw.items())
     ids = {c.id for c in cats}
@@ -230,8 +266,10 @@ def _parse(text: str, *, where: str, path: Path | None) -> Taxonomy:
         for i, r in enumerate(c.names):
             for a in r.also:
                 if a not in ids:
-                    msg = (f"Taxonomy file {where!r}: `categories.{c.id}.names[{i}].also` names "
-                           f"unknown category {a!r}; known: {', '.join(sorted(ids))}.")
+                    msg = (
+                        f"Taxonomy file {where!r}: `categories.{c.id}.names[{i}].also` names "
+                        f"unknown category {a!r}; known: {', '.join(sorted(ids))}."
+                    )
                     raise InputError(msg)
     unknown = sorted(ids - set(CATEGORY_IDS))
     if unknown:
@@ -248,16 +286,17 @@ def _parse(text: str, *, where: str, path: Path | None) -> Taxonomy:
 def _unknown(table: Mapping[str, Any], allowed: set[str], where: str, ctx: str) -> None:
     bad = sorted(set(table) - allowed)
     if bad:
-        msg = (f"Taxonomy file {where!r}: unknown key(s) {', '.join(map(repr, bad))} in {ctx}; "
-               f"allowed keys: {', '.join(sorted(allowed))}.")
+        msg = (
+            f"Taxonomy file {where!r}: unknown key(s) {', '.join(map(repr, bad))} in {ctx}; "
+            f"allowed keys: {', '.join(sorted(allowed))}."
+        )
         raise InputError(msg)
 
 
 def _strs(table: Mapping[str, Any], key: str, where: str, ctx: str) -> tuple[str, ...]:
     val = table.get(key, [])
     if not isinstance(val, list) or not all(isinstance(v, str) and v for v in val):
-        msg = (f"Taxonomy file {where!r}: `{ctx}` must be a list of non-empty strings, "
-               f"got {val!r}.")
+        msg = f"Taxonomy file {where!r}: `{ctx}` must be a list of non-empty strings, got {val!r}."
         raise InputError(msg)
     return tuple(val)
 
@@ -265,8 +304,10 @@ def _strs(table: Mapping[str, Any], key: str, where: str, ctx: str) -> tuple[str
 def _category(cid: str, raw: Any, where: str) -> Category:
     ctx = f"categories.{cid}"
     if not _ID_RE.match(cid):
-        msg = (f"Taxonomy file {where!r}: category id {cid!r} must be lower-case letters, digits "
-               "and underscores, starting with a letter (e.g. 'convenience_store').")
+        msg = (
+            f"Taxonomy file {where!r}: category id {cid!r} must be lower-case letters, digits "
+            "and underscores, starting with a letter (e.g. 'convenience_store')."
+        )
         raise InputError(msg)
     if not isinstance(raw, dict):
         msg = f"Taxonomy file {where!r}: `{ctx}` must be a table."
@@ -277,25 +318,32 @@ def _category(cid: str, raw: Any, where: str) -> Category:
             msg = f"Taxonomy file {where!r}: `{ctx}.{key}` is missing or not a non-empty string."
             raise InputError(msg)
     if raw["group"] not in _GROUPS:
-        msg = (f"Taxonomy file {where!r}: `{ctx}.group` is {raw['group']!r}; expected one of "
-               f"{', '.join(_GROUPS)}.")
+        msg = (
+            f"Taxonomy file {where!r}: `{ctx}.group` is {raw['group']!r}; expected one of "
+            f"{', '.join(_GROUPS)}."
+        )
         raise InputError(msg)
     osm = _strs(raw, "osm", where, f"{ctx}.osm")
     for rule in osm:
         if not all(_OSM_COND_RE.match(c) for c in rule.split("&")):
-            msg = (f"Taxonomy file {where!r}: `{ctx}.osm` rule {rule!r} is not 'key=value' "
-                   "(or 'key=*', or conditions joined by '&').")
+            msg = (
+                f"Taxonomy file {where!r}: `{ctx}.osm` rule {rule!r} is not 'key=value' "
+                "(or 'key=*', or conditions joined by '&')."
+            )
             raise InputError(msg)
     codes = _strs(raw, "amap_typecode", where, f"{ctx}.amap_typecode")
     for code in codes:
         if not _TYPECODE_RE.match(code):
-            msg = (f"Taxonomy file {where!r}: `{ctx}.amap_typecode` entry {code!r} must be 2, 4 "
-                   "or 6 digits (a prefix of the six-digit Amap typecode), e.g. '0602'.")
+            msg = (
+                f"Taxonomy file {where!r}: `{ctx}.amap_typecode` entry {code!r} must be 2, 4 "
+                "or 6 digits (a prefix of the six-digit Amap typecode), e.g. '0602'."
+            )
             raise InputError(msg)
     names_raw = raw.get("names", [])
     if not isinstance(names_raw, list):
-        msg = (f"Taxonomy file {where!r}: `{ctx}.names` must be an array of tables "
-               f"([[{ctx}.names]]).")
+        msg = (
+            f"Taxonomy file {where!r}: `{ctx}.names` must be an array of tables ([[{ctx}.names]])."
+        )
         raise InputError(msg)
     rules = []
     for i, r in enumerate(names_raw):
@@ -313,15 +361,24 @@ def _category(cid: str, raw: Any, where: str) -> Category:
                 keywords=kws,
                 exclude=_strs(r, "exclude", where, f"{rctx}.exclude"),
                 types=_strs(r, "types", where, f"{rctx}.types"),
-                exclude_types=(_strs(r, "exclude_types", where, f"{rctx}.exclude_types")
-                               if "exclude_types" in r else None),
+                exclude_types=(
+                    _strs(r, "exclude_types", where, f"{rctx}.exclude_types")
+                    if "exclude_types" in r
+                    else None
+                ),
                 also=_strs(r, "also", where, f"{rctx}.also"),
             )
         )
     return Category(
-        id=cid, name_zh=raw["name_zh"], name_en=raw["name_en"], group=raw["group"], osm=osm,
-        amap_typecode=codes, amap_type=_strs(raw, "amap_type", where, f"{ctx}.amap_type"),
-        names=tuple(rules), exclude_names=_strs(raw, "exclude_names", where, f"{ctx}.exclude_names"),
+        id=cid,
+        name_zh=raw["name_zh"],
+        name_en=raw["name_en"],
+        group=raw["group"],
+        osm=osm,
+        amap_typecode=codes,
+        amap_type=_strs(raw, "amap_type", where, f"{ctx}.amap_type"),
+        names=tuple(rules),
+        exclude_names=_strs(raw, "exclude_names", where, f"{ctx}.exclude_names"),
         exclude_types=_strs(raw, "exclude_types", where, f"{ctx}.exclude_types"),
         keep_names=_strs(raw, "keep_names", where, f"{ctx}.keep_names"),
     )
@@ -431,13 +488,19 @@ class _Records:
                 raw = self._parsed_tags().map(lambda t: t.get(key) if isinstance(t, dict) else None)
             else:
                 raw = pd.Series(None, index=self.df.index, dtype=object)
-            s = raw.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v))
-                        else "|" + "|".join(x.strip() for x in str(v).split(";")) + "|")
+            s = raw.map(
+                lambda v: (
+                    ""
+                    if v is None or (isinstance(v, float) and np.isnan(v))
+                    else "|" + "|".join(x.strip() for x in str(v).split(";")) + "|"
+                )
+            )
             self._osm_cache[key] = s.astype(str)
         return self._osm_cache[key]
 
     def _parsed_tags(self) -> pd.Series:
         if self._tags is None:
+
             def parse(t: Any) -> dict[str, Any] | None:
                 if isinstance(t, dict):
                     return t
@@ -448,6 +511,7 @@ class _Records:
                         return None
                     return v if isinstance(v, dict) else None
                 return None
+
             self._tags = self.df["tags"].map(parse)
         return self._tags
 
@@ -466,11 +530,16 @@ class _Records:
 def _text(df: pd.DataFrame, col: str, n: int) -> pd.Series:
     if col not in df.columns:
         return pd.Series([""] * n, index=df.index, dtype=object)
-    return df[col].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    return df[col].map(
+        lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+    )
 
 
 def _match_category(
-    cat: Category, rec: _Records, tax: Taxonomy, extra: list[tuple[np.ndarray, np.ndarray]],
+    cat: Category,
+    rec: _Records,
+    tax: Taxonomy,
+    extra: list[tuple[np.ndarray, np.ndarray]],
 ) -> tuple[np.ndarray, np.ndarray, list[tuple[str, np.ndarray, np.ndarray]]]:
     """Mask and rule labels of one category; also returns ``also`` contributions to others."""
     n = len(rec.df)
@@ -553,14 +622,18 @@ def _poi_ids(records: pd.DataFrame) -> pd.Series:
 
 
 def _matches(
-    records: pd.DataFrame, source: str, taxonomy: Taxonomy | None,
+    records: pd.DataFrame,
+    source: str,
+    taxonomy: Taxonomy | None,
 ) -> tuple[_Records, dict[str, tuple[np.ndarray, np.ndarray]]]:
     if not isinstance(records, pd.DataFrame):
         msg = f"`records` must be a DataFrame or GeoDataFrame, got {type(records).__name__}."
         raise InputError(msg)
     if "name" not in records.columns:
-        msg = (f"`records` has no 'name' column, which the name-keyword rules need. Available "
-               f"columns: {sorted(map(str, records.columns))}. Rename the name column to 'name'.")
+        msg = (
+            f"`records` has no 'name' column, which the name-keyword rules need. Available "
+            f"columns: {sorted(map(str, records.columns))}. Rename the name column to 'name'."
+        )
         raise InputError(msg)
     tax = taxonomy if taxonomy is not None else _default_taxonomy()
     rec = _Records(records, _detect_source(records, source))
@@ -637,11 +710,18 @@ def classify(
         sel = cols == j
         labels[sel] = matches[cid][1][rows[sel]]
     poi_ids = _poi_ids(records).to_numpy()
-    address = (_text(records, "address", n).to_numpy() if "address" in records.columns
-               else np.full(n, None, dtype=object))
-    geom = (records.geometry.to_numpy() if isinstance(records, gpd.GeoDataFrame)
-            else records["geometry"].to_numpy() if "geometry" in records.columns
-            else np.full(n, None, dtype=object))
+    address = (
+        _text(records, "address", n).to_numpy()
+        if "address" in records.columns
+        else np.full(n, None, dtype=object)
+    )
+    geom = (
+        records.geometry.to_numpy()
+        if isinstance(records, gpd.GeoDataFrame)
+        else records["geometry"].to_numpy()
+        if "geometry" in records.columns
+        else np.full(n, None, dtype=object)
+    )
     crs = records.crs if isinstance(records, gpd.GeoDataFrame) else None
     out = pd.DataFrame(
         {
@@ -725,5 +805,9 @@ def unclassified_report(
     counts = grouped.size().sort_values(ascending=False, kind="stable").head(top)
     ex = grouped.apply(lambda s: list(s.head(examples)))
     return pd.DataFrame(
-        {"type": counts.index, "count": counts.to_numpy(), "examples": [ex[t] for t in counts.index]}
+        {
+            "type": counts.index,
+            "count": counts.to_numpy(),
+            "examples": [ex[t] for t in counts.index],
+        }
     )
