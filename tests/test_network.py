@@ -353,3 +353,27 @@ def test_pickle_roundtrip(cross: qn.WalkNetwork) -> None:
     assert again.distances(np.array([[0.0, 500.0]]), np.array([[0.0, 400.0]]))[
         0, 0
     ] == pytest.approx(100)
+
+
+def test_grouped_search_equals_min_over_members(helsinki_pbf: Path) -> None:
+    """One virtual source per group gives, for every target, the minimum over the group's
+    origins, and names an origin that achieves it."""
+    net = qn.from_osm_file(helsinki_pbf)
+    pts = _random_points(net, 60, seed=4)
+    targets = _random_points(net, 80, seed=5)
+    so, st = net.snap(pts, max_snap_m=1e6), net.snap(targets, max_snap_m=1e6)
+    aug = net.augment(so, st)
+    groups = np.arange(60) // 4
+    i, j, d = aug.pairs_within(aug.access_nodes(0), aug.access_nodes(1), limit_m=800, groups=groups)
+    full = aug.many_to_many(aug.access_nodes(0), aug.access_nodes(1), limit_m=800)
+    want = {}
+    for g in range(15):
+        block = full[groups == g].min(axis=0)
+        for t in np.flatnonzero(np.isfinite(block)):
+            want[(g, t)] = block[t]
+    got = {(int(groups[a]), int(b)): c for a, b, c in zip(i, j, d, strict=True)}
+    assert got.keys() == want.keys()
+    for key, value in want.items():
+        assert got[key] == pytest.approx(value, abs=1e-9)
+    # the origin named for each pair really is at that distance
+    assert np.allclose(full[i, j], d, atol=1e-9)

@@ -299,3 +299,21 @@ def test_network_vs_polygon_method_on_helsinki(
     )
     assert agree > 0.8
     assert (excess > -1e-6).all()
+
+
+def test_two_nearest_methods_agree_on_helsinki(helsinki: tuple[qn.WalkNetwork, gpd.GeoDataFrame]) -> None:
+    """'pairs' (closest of the per-compound local searches) and 'per_category' (one
+    multi-source Dijkstra per category from its facilities) are independent; they must agree."""
+    net, pois = helsinki
+    gates = _random_compounds(net, 120, seed=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", qh.QuarterHourWarning)
+        ri = qr.prepare(net, gates, pois.to_crs(net.crs), max_snap_m=1e6)
+    a = qr.coverage(ri, method="pairs")
+    b = qr.coverage(ri, method="per_category")
+    assert (a["reachable"] == b["reachable"]).all()
+    assert np.allclose(a["nearest_m"], b["nearest_m"], atol=1e-6, equal_nan=True)
+    assert (a["count"] == b["count"]).all()
+    assert a["reachable"].any()
+    with pytest.raises(qh.InputError, match="within the limit only"):
+        qr.coverage(ri, method="pairs", search_m=2000)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Literal
 
 import geopandas as gpd
@@ -45,49 +45,29 @@ def _incidence(aug: AugmentedGraph) -> sp.csr_matrix:
     return sp.csr_matrix((np.ones(2 * m, dtype=np.int8), (rows, cols)), shape=(aug.n_nodes, m))
 
 
-def _group_cells(
-    origin_xy: NDArray[np.float64], group: NDArray[np.int64], cell_m: float
-) -> NDArray[np.int64]:
-    """Cell id per origin, taken from its group's mean position (a group never straddles cells)."""
-    n_g = int(group.max()) + 1 if len(group) else 0
-    cnt = np.bincount(group, minlength=n_g)
-    mx = np.bincount(group, weights=origin_xy[:, 0], minlength=n_g) / np.maximum(cnt, 1)
-    my = np.bincount(group, weights=origin_xy[:, 1], minlength=n_g) / np.maximum(cnt, 1)
-    cells = np.floor(np.c_[mx, my] / cell_m).astype(np.int64)
-    _, cell_of_group = np.unique(cells, axis=0, return_inverse=True)
-    return np.asarray(cell_of_group).ravel()[group]
-
-
 def _iter_cells(
     aug: AugmentedGraph,
     origins: NDArray[np.int64],
     group: NDArray[np.int64],
     limit_m: float,
     cell_m: float,
-) -> list[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]]:
-    """Like :meth:`AugmentedGraph.local_rows`, but cells keep each group's origins together."""
-    from scipy.sparse.csgraph import dijkstra
+    *,
+    grouped: bool,
+) -> Iterator[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.int64]]]:
+    """Local searches (:meth:`AugmentedGraph.local_rows`), one row per group.
 
-    out: list[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]] = []
-    if len(origins) == 0:
-        return out
-    cell = _group_cells(aug.node_xy[origins], group, cell_m)
-    order = np.argsort(cell, kind="stable")
-    bounds = np.flatnonzero(np.r_[True, np.diff(cell[order]) != 0, True])
-    tree = aug._kdtree
-    for a, b in itertools.pairwise(bounds):
-        members = order[a:b]
-        cxy = aug.node_xy[origins[members]]
-        lo, hi = cxy.min(axis=0), cxy.max(axis=0)
-        radius = float(np.hypot(*(hi - lo)) / 2) + limit_m * (1 + 1e-9) + 1e-6
-        local = np.asarray(tree.query_ball_point((lo + hi) / 2, radius), dtype=np.int64)
-        local.sort()
-        sub = aug.graph[local][:, local]
-        d = dijkstra(
-            sub, directed=True, indices=np.searchsorted(local, origins[members]), limit=limit_m
-        )
-        out.append((members, local, np.asarray(d).reshape(len(members), len(local))))
-    return out
+    With ``grouped`` the origins of a group are searched together (their union reach: the
+    distance from the nearest gate); otherwise every origin is its own group.
+
+    Yields ``(row_groups, local, dist, members)``: the group id of each row, the local nodes,
+    distances (m), and the positions in ``origins`` of the cell's origins.
+    """
+    if grouped:
+        for lr in aug.local_rows(origins, limit_m=limit_m, cell_m=cell_m, groups=group):
+            yield lr.rows, lr.local, lr.dist, np.flatnonzero(np.isin(group, lr.rows))
+    else:
+        for lr in aug.local_rows(origins, limit_m=limit_m, cell_m=cell_m):
+            yield group[lr.rows], lr.local, lr.dist, lr.rows
 
 
 def _pieces_for_cell(
@@ -270,9 +250,10 @@ def reachable_pieces(
     origins, labels, group = _origins(ri, by)
     inc = _incidence(ri.aug)
     parts = []
-    for members, local, d in _iter_cells(ri.aug, origins, group, limit_m, cell_m):
-        m, k, s, e = _pieces_for_cell(ri.aug, inc, members, local, d, limit_m)
-        parts.append((group[m], k, s, e))
+    for rows, local, d, _ in _iter_cells(
+        ri.aug, origins, group, limit_m, cell_m, grouped=by == "compound"
+    ):
+        parts.append(_pieces_for_cell(ri.aug, inc, rows, local, d, limit_m))
     if parts:
         g, k, s, e = (np.concatenate(x) for x in zip(*parts, strict=True))
     else:
@@ -377,11 +358,12 @@ def isochrones(
         shapely.linestrings(np.stack([gate_xy, snapped_xy], axis=1)), dtype=object
     )
     access_len = ri.gates_snapped.access_m[ri.gates_snapped.ok]
-    for members, local, d in _iter_cells(aug, origins, group, top, cell_m):
+    cells = _iter_cells(aug, origins, group, top, cell_m, grouped=by == "compound")
+    for row_groups, local, d, members in cells:
+        cell_groups = np.unique(row_groups)
         for mi, lim in zip(mins, limits, strict=True):
-            m, k, s, e = _pieces_for_cell(aug, inc, members, local, d, lim)
-            gg, kk, ss, ee = _merge_intervals(group[m], k, s, e)
-            cell_groups = np.unique(group[members])
+            pieces = _pieces_for_cell(aug, inc, row_groups, local, d, lim)
+            gg, kk, ss, ee = _merge_intervals(*pieces)
             length = np.bincount(
                 np.searchsorted(cell_groups, gg), weights=ee - ss, minlength=len(cell_groups)
             )

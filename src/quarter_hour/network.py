@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import networkx as nx
@@ -472,6 +472,15 @@ class Snapped:
         )
 
 
+class LocalRows(NamedTuple):
+    """One cell of a local search (see :meth:`AugmentedGraph.local_rows`)."""
+
+    rows: NDArray[np.int64]
+    local: NDArray[np.int64]
+    dist: NDArray[np.float64]
+    pred: NDArray[np.int32] | None
+
+
 @dataclass(frozen=True, eq=False)
 class AugmentedGraph:
     """A walk network with snapped points inserted as nodes (see :meth:`WalkNetwork.augment`).
@@ -627,8 +636,14 @@ class AugmentedGraph:
         return np.asarray(d)[:, targets].reshape(len(origins), len(targets))
 
     def local_rows(
-        self, origins: NDArray[np.int64], *, limit_m: float, cell_m: float = 1500.0
-    ) -> Iterator[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]]:
+        self,
+        origins: NDArray[np.int64],
+        *,
+        limit_m: float,
+        cell_m: float = 1500.0,
+        groups: NDArray[np.int64] | None = None,
+        predecessors: bool = False,
+    ) -> Iterator[LocalRows]:
         """Bounded distances from many origins, computed on local sub-graphs.
 
         Origins are grouped in square cells of ``cell_m``; for each cell, Dijkstra runs on the
@@ -638,11 +653,29 @@ class AugmentedGraph:
         ``limit_m`` leaves that disc. It avoids scipy's dense ``(origins x all nodes)`` output, so
         time and memory grow with origins x local network size, not with the whole city.
 
+        Parameters
+        ----------
+        origins
+            Node indices to search from.
+        limit_m
+            Search radius in metres.
+        cell_m
+            Side of the square cells origins are batched in (m).
+        groups
+            Optional group id per origin (e.g. the compound of each gate). Origins of one group
+            are searched together from a virtual source joined to each of them by a zero-length
+            one-way edge, so a row holds the distance from the *nearest* origin of the group:
+            one search per group instead of one per origin. A group never straddles cells.
+        predecessors
+            Also return the shortest-path predecessors (to recover which origin a path uses).
+
         Yields
         ------
-        (members, local, dist)
-            Positions in ``origins`` of the cell's origins, the local node indices (sorted), and
-            the ``(len(members), len(local))`` distances in metres (``inf`` beyond ``limit_m``).
+        LocalRows
+            ``rows`` (origin positions, or group ids with ``groups``), ``local`` (sorted node
+            indices), ``dist`` (``(len(rows), len(local))`` metres, ``inf`` beyond the limit),
+            and with ``predecessors`` the predecessor matrix over ``local`` plus the virtual
+            sources (values >= ``len(local)`` are virtual sources; -9999 means none).
         """
         if not np.isfinite(limit_m):
             msg = "`limit_m` must be finite for local searches; use many_to_many() instead."
@@ -651,8 +684,19 @@ class AugmentedGraph:
         if len(origins) == 0:
             return
         oxy = self.node_xy[origins]
-        cells = np.floor(oxy / cell_m).astype(np.int64)
-        _, cell_of = np.unique(cells, axis=0, return_inverse=True)
+        if groups is None:
+            key = np.floor(oxy / cell_m).astype(np.int64)
+        else:
+            groups = np.asarray(groups, dtype=np.int64)
+            _, gpos = np.unique(groups, return_inverse=True)
+            gpos = np.asarray(gpos).ravel()
+            cnt = np.bincount(gpos)
+            mean = np.c_[
+                np.bincount(gpos, weights=oxy[:, 0]) / cnt,
+                np.bincount(gpos, weights=oxy[:, 1]) / cnt,
+            ]
+            key = np.floor(mean / cell_m).astype(np.int64)[gpos]
+        _, cell_of = np.unique(key, axis=0, return_inverse=True)
         cell_of = np.asarray(cell_of).ravel()
         order = np.argsort(cell_of, kind="stable")
         bounds = np.flatnonzero(np.r_[True, np.diff(cell_of[order]) != 0, True])
@@ -666,8 +710,29 @@ class AugmentedGraph:
             local.sort()
             sub = self.graph[local][:, local]
             src_local = np.searchsorted(local, origins[members])
-            d = dijkstra(sub, directed=True, indices=src_local, limit=limit_m)
-            yield members, local, np.asarray(d).reshape(len(members), len(local))
+            if groups is None:
+                rows, indices = members, src_local
+            else:
+                rows, vpos = np.unique(groups[members], return_inverse=True)
+                n_l, n_v = len(local), len(rows)
+                # virtual sources -> their origins, weight 0 (scipy keeps explicit zeros as edges)
+                coo = sub.tocoo()
+                sub = sp.csr_matrix(
+                    (
+                        np.r_[coo.data, np.zeros(len(members))],
+                        (np.r_[coo.row, n_l + np.asarray(vpos).ravel()], np.r_[coo.col, src_local]),
+                    ),
+                    shape=(n_l + n_v, n_l + n_v),
+                )
+                indices = n_l + np.arange(n_v)
+            if predecessors:
+                d, pred = dijkstra(
+                    sub, directed=True, indices=indices, limit=limit_m, return_predecessors=True
+                )
+            else:
+                d, pred = dijkstra(sub, directed=True, indices=indices, limit=limit_m), None
+            d = np.asarray(d).reshape(len(rows), -1)[:, : len(local)]
+            yield LocalRows(rows, local, d, pred)
 
     def pairs_within(
         self,
@@ -676,10 +741,15 @@ class AugmentedGraph:
         *,
         limit_m: float,
         cell_m: float = 1500.0,
+        groups: NDArray[np.int64] | None = None,
     ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
         """All (origin, target) pairs within ``limit_m`` of each other, exact (see :meth:`local_rows`).
 
         ``targets`` must be distinct nodes (access nodes are: one per snapped point).
+
+        With ``groups`` (a group id per origin), pairs are (group, target) at the distance from
+        the group's nearest origin, and ``i`` is the position in ``origins`` of the origin that
+        shortest path starts from (so ``groups[i]`` is the group).
 
         Returns
         -------
@@ -688,6 +758,7 @@ class AugmentedGraph:
             with ``d <= limit_m``.
         """
         targets = np.asarray(targets, dtype=np.int64)
+        origins = np.asarray(origins, dtype=np.int64)
         if len(np.unique(targets)) != len(targets):
             msg = "`targets` must be distinct nodes."
             raise InputError(msg)
@@ -696,16 +767,38 @@ class AugmentedGraph:
         out_i: list[NDArray[np.int64]] = [np.empty(0, dtype=np.int64)]
         out_j: list[NDArray[np.int64]] = [np.empty(0, dtype=np.int64)]
         out_d: list[NDArray[np.float64]] = [np.empty(0)]
-        if len(targets):
-            for members, local, d in self.local_rows(origins, limit_m=limit_m, cell_m=cell_m):
-                tcols = np.flatnonzero(target_pos[local] >= 0)
-                if len(tcols) == 0:
-                    continue
-                block = d[:, tcols]
-                r, c = np.nonzero(np.isfinite(block))
-                out_i.append(members[r])
-                out_j.append(target_pos[local[tcols[c]]])
-                out_d.append(block[r, c])
+        if len(targets) == 0:
+            return out_i[0], out_j[0], out_d[0]
+        origin_at = None
+        if groups is not None:
+            # origin position by node, to name the origin a grouped path starts from
+            origin_at = np.full(self.n_nodes, -1, dtype=np.int64)
+            origin_at[origins] = np.arange(len(origins))
+        for lr in self.local_rows(
+            origins, limit_m=limit_m, cell_m=cell_m, groups=groups, predecessors=groups is not None
+        ):
+            tcols = np.flatnonzero(target_pos[lr.local] >= 0)
+            if len(tcols) == 0:
+                continue
+            block = lr.dist[:, tcols]
+            r, c = np.nonzero(np.isfinite(block))
+            cols = tcols[c]
+            if origin_at is None:
+                out_i.append(lr.rows[r])
+            else:
+                pred = lr.pred if lr.pred is not None else np.empty((0, 0), dtype=np.int32)
+                n_l = len(lr.local)
+                # walk back along the predecessors until the step before the virtual source
+                cur = cols.copy()
+                prev = pred[r, cur].astype(np.int64)
+                active = np.flatnonzero((prev >= 0) & (prev < n_l))
+                while len(active):
+                    cur[active] = prev[active]
+                    prev[active] = pred[r[active], cur[active]]
+                    active = active[(prev[active] >= 0) & (prev[active] < n_l)]
+                out_i.append(origin_at[lr.local[cur]])
+            out_j.append(target_pos[lr.local[cols]])
+            out_d.append(block[r, c])
         return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_d)
 
     @cached_property

@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Sequence
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -232,6 +233,7 @@ def coverage(
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
     search_m: float | None = None,
     compounds: pd.DataFrame | None = None,
+    method: Literal["auto", "pairs", "per_category"] = "auto",
 ) -> pd.DataFrame:
     """Compound x category coverage within the walk limit.
 
@@ -256,6 +258,13 @@ def coverage(
     compounds
         Optional compounds table (``compound_id``): compounds listed there without any gate get
         rows that reach nothing, and a warning names them.
+    method
+        How the nearest facility is found. ``"pairs"``: the closest of the exact (gate, facility)
+        pairs within the limit that also give the counts (one search per gate, on local
+        sub-graphs). ``"per_category"``: one multi-source bounded Dijkstra per category from its
+        facilities (needed when ``search_m`` exceeds the limit). ``"auto"`` (default) uses
+        ``"pairs"`` unless ``search_m`` is larger than the limit. Both are exact; the tests check
+        that they agree.
 
     Returns
     -------
@@ -279,6 +288,14 @@ def coverage(
     limits = _limits(limit_m)
     top = limits[-1]
     search = top if search_m is None else max(float(search_m), top)
+    if method not in ("auto", "pairs", "per_category"):
+        msg = f"`method` must be 'auto', 'pairs' or 'per_category', got {method!r}."
+        raise InputError(msg)
+    if method == "auto":
+        method = "pairs" if search <= top else "per_category"
+    elif method == "pairs" and search > top:
+        msg = "`method='pairs'` finds facilities within the limit only; use 'per_category' with `search_m`."
+        raise InputError(msg)
     g, p, aug = ri.gates, ri.pois, ri.aug
     cat = p[ri.category_col].to_numpy()
     cats = list(categories) if categories is not None else sorted(pd.unique(cat).tolist())
@@ -308,41 +325,67 @@ def coverage(
     comp_pos = pd.Index(compounds).get_indexer(compound)
     n_c = len(compounds)
 
-    # --- nearest facility per category: multi-source bounded Dijkstra per category -------------
     near_d = np.full((len(cats), n_c), np.inf)
     near_poi = np.full((len(cats), n_c), -1, dtype=np.int64)
     near_gate = np.full((len(cats), n_c), -1, dtype=np.int64)
     poi_ok = ri.pois_snapped.ok if ri.pois_snapped is not None else np.zeros(len(p), bool)
-    for ci, c in enumerate(cats):
-        rows = np.flatnonzero((cat == c) & poi_ok)
-        if len(rows) == 0:
-            continue
-        dist, which = aug.nearest_source(poi_nodes[rows], limit_m=search)
-        dg = dist[gate_nodes]
-        wg = which[gate_nodes]
-        # best gate per compound: sort by (compound, distance), take the first of each compound
-        order = np.lexsort((dg, comp_pos))
-        firsts = order[np.r_[True, comp_pos[order][1:] != comp_pos[order][:-1]]]
-        cp = comp_pos[firsts]
-        near_d[ci, cp] = dg[firsts]
-        hit = np.isfinite(dg[firsts])
-        near_gate[ci, cp[hit]] = firsts[hit]
-        near_poi[ci, cp[hit]] = rows[wg[firsts[hit]]]
-
-    # --- counts within each limit: exact (gate, facility) pairs on local sub-graphs ------------
     counts = {lim: np.zeros((len(cats), n_c), dtype=np.int64) for lim in limits}
+
+    # --- exact (gate, facility) pairs within the largest limit, on local sub-graphs -------------
     if len(p) and len(g):
         ok_rows = np.flatnonzero(poi_ok & np.isin(cat, cats))
-        gi, pj, d = aug.pairs_within(gate_nodes, poi_nodes[ok_rows], limit_m=top)
+        # one search per compound (a virtual source joined to its gates), not one per gate;
+        # gi names the gate each shortest walk leaves by
+        snapped_gate = np.flatnonzero(ri.gates_snapped.ok)
+        gi, pj, d = aug.pairs_within(
+            gate_nodes[snapped_gate],
+            poi_nodes[ok_rows],
+            limit_m=top,
+            groups=comp_pos[snapped_gate],
+        )
+        gi = snapped_gate[gi]
         pj = ok_rows[pj]
-        cat_pos = pd.Index(cats).get_indexer(cat[pj])
-        pair = pd.DataFrame({"c": comp_pos[gi], "k": cat_pos, "poi": pj, "d": d})
-        # a facility reachable from several gates of one compound counts once, at its best gate
-        best = pair.groupby(["c", "k", "poi"], sort=False)["d"].min().reset_index()
+        k_of = pd.Index(cats).get_indexer(cat[pj]).astype(np.int64)
+        c_of = comp_pos[gi]
+        # a facility reachable from several gates of one compound counts once, at its best gate:
+        # one int64 key per (compound, category, facility row), then the closest pair per key
+        n_k, n_p = len(cats), len(p)
+        key = (c_of.astype(np.int64) * n_k + k_of) * n_p + pj
+        order = np.lexsort((d, key))
+        key, d, gi = key[order], d[order], gi[order]
+        first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, dtype=bool)
+        key, d, gi = key[first], d[first], gi[first]
+        pj = key % n_p
+        ck = key // n_p  # compound * n_k + category
         for lim in limits:
-            sel = best[best["d"] <= lim]
-            n = sel.groupby(["k", "c"]).size()
-            counts[lim][n.index.get_level_values(0), n.index.get_level_values(1)] = n.to_numpy()
+            n = np.bincount(ck[d <= lim], minlength=n_c * n_k).reshape(n_c, n_k)
+            counts[lim] = n.T.copy()
+        if method == "pairs":
+            # nearest facility per (compound, category): the closest of those pairs
+            order = np.lexsort((pj, d, ck))
+            head = order[np.r_[True, ck[order][1:] != ck[order][:-1]]] if len(ck) else order
+            hc, hk = ck[head] // n_k, ck[head] % n_k
+            near_d[hk, hc] = d[head]
+            near_poi[hk, hc] = pj[head]
+            near_gate[hk, hc] = gi[head]
+
+    # --- or: one multi-source bounded Dijkstra per category (any search radius) ----------------
+    if method == "per_category":
+        for ci, c in enumerate(cats):
+            rows = np.flatnonzero((cat == c) & poi_ok)
+            if len(rows) == 0:
+                continue
+            dist, which = aug.nearest_source(poi_nodes[rows], limit_m=search)
+            dg = dist[gate_nodes]
+            wg = which[gate_nodes]
+            # best gate per compound: sort by (compound, distance), first of each compound
+            order = np.lexsort((dg, comp_pos))
+            firsts = order[np.r_[True, comp_pos[order][1:] != comp_pos[order][:-1]]]
+            cp = comp_pos[firsts]
+            near_d[ci, cp] = dg[firsts]
+            hit = np.isfinite(dg[firsts])
+            near_gate[ci, cp[hit]] = firsts[hit]
+            near_poi[ci, cp[hit]] = rows[wg[firsts[hit]]]
 
     # --- assemble the long table ---------------------------------------------------------------
     poi_id = p["poi_id"].to_numpy()
