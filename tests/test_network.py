@@ -377,3 +377,34 @@ def test_grouped_search_equals_min_over_members(helsinki_pbf: Path) -> None:
         assert got[key] == pytest.approx(value, abs=1e-9)
     # the origin named for each pair really is at that distance
     assert np.allclose(full[i, j], d, atol=1e-9)
+
+
+def test_graphml_roundtrip(tmp_path: Path) -> None:
+    import osmnx as ox
+
+    G = nx.MultiDiGraph(crs="EPSG:4326")
+    # a 2-edge street near Beijing, as osmnx would hold it (both directions)
+    G.add_node(1, x=116.3500, y=40.0000)
+    G.add_node(2, x=116.3500, y=40.0010)
+    G.add_node(3, x=116.3510, y=40.0010)
+    for u, v in [(1, 2), (2, 3)]:
+        for a, b in [(u, v), (v, u)]:
+            G.add_edge(a, b, highway="residential", osmid=7, length=1.0)
+    path = tmp_path / "street.graphml"
+    ox.save_graphml(G, path)
+    net = qn.from_graphml(path)
+    assert net.n_edges == 2  # the reverse directions are one walkable street each
+    geod = __import__("pyproj").Geod(ellps="WGS84")
+    want = geod.line_length([116.35, 116.35, 116.351], [40.0, 40.001, 40.001])
+    assert net.total_length_m == pytest.approx(want, rel=1e-3)
+    with pytest.raises(qh.InputFileError, match="GraphML"):
+        bad = tmp_path / "bad.graphml"
+        bad.write_text("<graphml>")
+        qn.from_graphml(bad)
+
+
+@pytest.mark.network
+def test_from_place_live() -> None:  # pragma: no cover - needs the internet
+    net = qn.from_place(point=(39.9042, 116.4074), dist_m=300)
+    assert net.n_edges > 10
+    assert net.crs.is_projected

@@ -393,23 +393,7 @@ def clip_network(
     keep_node = np.zeros(net.n_nodes, dtype=bool)
     keep_node[net.edge_u[keep_edge]] = True
     keep_node[net.edge_v[keep_edge]] = True
-    new_index = np.cumsum(keep_node) - 1
-    attrs = (
-        net.edge_attrs.loc[keep_edge].reset_index(drop=True)
-        if len(net.edge_attrs)
-        else net.edge_attrs
-    )
-    return WalkNetwork(
-        crs=net.crs,
-        node_xy=net.node_xy[keep_node],
-        edge_u=new_index[net.edge_u[keep_edge]],
-        edge_v=new_index[net.edge_v[keep_edge]],
-        edge_geometry=net.edge_geometry[keep_edge],
-        edge_length_m=net.edge_length_m[keep_edge],
-        edge_attrs=attrs,
-        source=net.source,
-        report={**net.report, "clipped_to": tuple(round(float(b), 1) for b in bounds)},
-    )
+    return net.subset(keep_node, keep_edge, clipped_to=tuple(round(float(b), 1) for b in bounds))
 
 
 # --------------------------------------------------------------------------------------------
@@ -488,19 +472,9 @@ def _row_from_result(
 
 
 def _clean(v: Any) -> Any:
-    if isinstance(v, float | np.floating):
-        return None if math.isnan(v) else float(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.bool_):
-        return bool(v)
-    if isinstance(v, Mapping):
-        return {str(k): _clean(x) for k, x in v.items()}
-    if isinstance(v, list | tuple | np.ndarray):
-        return [_clean(x) for x in v]
-    if v is pd.NA or v is pd.NaT:
-        return None
-    return v
+    from .scoring import to_jsonable
+
+    return to_jsonable(v)
 
 
 def _project(gdf: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:

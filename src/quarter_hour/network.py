@@ -262,7 +262,7 @@ class WalkNetwork:
         biggest = np.bincount(labels).argmax()
         keep_node = labels == biggest
         keep_edge = keep_node[self.edge_u]
-        net = self._subset(keep_node, keep_edge)
+        net = self.subset(keep_node, keep_edge)
         dropped_len = float(self.edge_length_m[~keep_edge].sum())
         share = dropped_len / self.total_length_m if self.total_length_m else 0.0
         report = dict(self.report)
@@ -282,7 +282,13 @@ class WalkNetwork:
             net.edge_attrs, net.source, report,
         )  # fmt: skip
 
-    def _subset(self, keep_node: NDArray[np.bool_], keep_edge: NDArray[np.bool_]) -> WalkNetwork:
+    def subset(
+        self, keep_node: NDArray[np.bool_], keep_edge: NDArray[np.bool_], **report: Any
+    ) -> WalkNetwork:
+        """A new network of the kept nodes and edges (every kept edge's ends must be kept).
+
+        ``report`` entries are added to the copy of :attr:`report` (e.g. what was clipped).
+        """
         new_index = np.cumsum(keep_node) - 1
         return WalkNetwork(
             crs=self.crs,
@@ -295,7 +301,7 @@ class WalkNetwork:
             if len(self.edge_attrs)
             else self.edge_attrs,
             source=self.source,
-            report=dict(self.report),
+            report={**self.report, **report},
         )
 
     def to_crs(self, crs: Any) -> WalkNetwork:
@@ -1075,7 +1081,7 @@ def _build(
     used = np.zeros(net.n_nodes, dtype=bool)
     used[net.edge_u] = used[net.edge_v] = True
     if not used.all():
-        net = net._subset(used, np.ones(net.n_edges, dtype=bool))
+        net = net.subset(used, np.ones(net.n_edges, dtype=bool))
     log.info(
         "Built walk network from %s: %s nodes, %s edges",
         what,

@@ -41,7 +41,7 @@ from ._errors import InputError, InputFileError, QuarterHourWarning
 from ._tomlfile import KeyLocator, _did_you_mean, _fmt
 from .rubric import GradeBand, Rubric, load_rubric
 
-__all__ = ["Scorecard", "read_checklist", "score", "score_many"]
+__all__ = ["Scorecard", "read_checklist", "score", "score_many", "to_jsonable"]
 
 log = logging.getLogger(__name__)
 
@@ -570,6 +570,26 @@ def _group_points(rubric: Rubric, points_row: Mapping[str, float]) -> dict[str, 
 # --------------------------------------------------------------------------------------------------
 # Scorecard
 # --------------------------------------------------------------------------------------------------
+def to_jsonable(v: Any) -> Any:
+    """Numbers, NaN, numpy scalars and arrays, mappings and sequences as plain JSON values.
+
+    NaN and pandas' missing values become None; numpy scalars become Python numbers.
+    """
+    if isinstance(v, float | np.floating):
+        return None if math.isnan(v) else float(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, Mapping):
+        return {str(k): to_jsonable(x) for k, x in v.items()}
+    if isinstance(v, list | tuple | np.ndarray):
+        return [to_jsonable(x) for x in v]
+    if v is pd.NA or v is pd.NaT:
+        return None
+    return v
+
+
 @dataclass(frozen=True, eq=False)
 class Scorecard:
     """The acceptance result of one community, explaining every point.
@@ -656,21 +676,7 @@ class Scorecard:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict of the whole card (NaN written as None)."""
-
-        def clean(v: Any) -> Any:
-            if isinstance(v, float | np.floating):
-                return None if math.isnan(v) else float(v)
-            if isinstance(v, np.integer):
-                return int(v)
-            if isinstance(v, np.bool_):
-                return bool(v)
-            if isinstance(v, Mapping):
-                return {str(k): clean(x) for k, x in v.items()}
-            if isinstance(v, list | tuple):
-                return [clean(x) for x in v]
-            return v
-
-        return clean(
+        return to_jsonable(
             {
                 "community": self.community,
                 "rubric": self.rubric.name,
