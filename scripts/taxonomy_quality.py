@@ -7,8 +7,9 @@ Usage::
 
     python scripts/taxonomy_quality.py [TSV]            # precision / recall per category
     python scripts/taxonomy_quality.py [TSV] --draw     # print the seeded sample's line numbers
+    python scripts/taxonomy_quality.py [TSV] --draw-holdout2   # only the second holdout's lines
 
-The sample is two seeded strata drawn from the file's 22,437 records:
+The sample is seeded strata drawn from the file's 22,437 records:
 
 * ``uniform``: ``N_UNIFORM`` records drawn uniformly at random from all lines;
 * ``related``: ``N_RELATED`` records drawn uniformly from the lines (not already drawn) whose
@@ -20,6 +21,13 @@ The sample is two seeded strata drawn from the file's 22,437 records:
   only after the taxonomy rules had been written against the first three strata, and never used
   to change them: its figures are the honest estimate (the first three strata were in view while
   the rules were written, so their figures are optimistic).
+* ``holdout2_uniform`` and ``holdout2_related``: a second, blind holdout drawn with its own seed
+  (``SEED_HOLDOUT2``) from the lines not in the four strata above: ``N_HOLDOUT2_UNIFORM`` records
+  uniformly at random, then ``N_HOLDOUT2_RELATED`` from the remaining lines of the ``related``
+  filter (``_related_mask``). It was labelled by reading the records, before the classifier was
+  run on them, after the rules had been fixed against the first holdout; no rule was changed
+  after it was scored. The first holdout had been used to fix the rules, so holdout2 is now the
+  honest estimate (``holdout2_uniform`` alone estimates the figures over the whole file).
 """
 
 from __future__ import annotations
@@ -39,6 +47,9 @@ N_UNIFORM = 250
 N_RELATED = 250
 N_RARE = 100
 N_HOLDOUT = 150
+SEED_HOLDOUT2 = 20250611
+N_HOLDOUT2_UNIFORM = 100
+N_HOLDOUT2_RELATED = 100
 COLUMNS = ["name", "address", "tel", "type", "wgs84", "gcj02", "bd09"]
 
 _RELATED_MID = (
@@ -168,23 +179,59 @@ def _mask(df: pd.DataFrame, mids: tuple[str, ...], words: tuple[str, ...]) -> pd
     return mid.isin(mids) | df["name"].str.contains("|".join(words), regex=True)
 
 
-def draw_sample(df: pd.DataFrame, *, seed: int = SEED) -> pd.DataFrame:
-    """Return ``line`` and ``stratum`` of the seeded, stratified sample (uniform first)."""
+def _related_mask(df: pd.DataFrame) -> pd.Series:
+    """Records whose Amap middle type or name plausibly relates to a basic-need category."""
+    return _mask(df, _RELATED_MID, _RELATED_WORDS)
+
+
+def draw_sample(
+    df: pd.DataFrame, *, seed: int = SEED, holdout2: bool = True, seed_holdout2: int = SEED_HOLDOUT2
+) -> pd.DataFrame:
+    """Return ``line`` and ``stratum`` of the seeded, stratified sample (uniform first).
+
+    The four original strata come first, then (unless ``holdout2=False``) the second holdout
+    drawn by :func:`draw_holdout2` from the lines they did not take.
+    """
     rng = np.random.default_rng(seed)
     uniform = rng.choice(df["line"].to_numpy(), size=N_UNIFORM, replace=False)
-    pool = df.loc[_mask(df, _RELATED_MID, _RELATED_WORDS) & ~df["line"].isin(uniform), "line"]
+    pool = df.loc[_related_mask(df) & ~df["line"].isin(uniform), "line"]
     related = rng.choice(pool.to_numpy(), size=N_RELATED, replace=False)
     taken = np.concatenate([uniform, related])
     pool = df.loc[_mask(df, _RARE_MID, _RARE_WORDS) & ~df["line"].isin(taken), "line"]
     rare = rng.choice(pool.to_numpy(), size=N_RARE, replace=False)
     taken = np.concatenate([taken, rare])
     pool = df.loc[
-        (_mask(df, _RELATED_MID, _RELATED_WORDS) | _mask(df, _RARE_MID, _RARE_WORDS))
-        & ~df["line"].isin(taken),
+        (_related_mask(df) | _mask(df, _RARE_MID, _RARE_WORDS)) & ~df["line"].isin(taken),
         "line",
     ]
     holdout = rng.choice(pool.to_numpy(), size=N_HOLDOUT, replace=False)
     parts = {"uniform": uniform, "related": related, "rare": rare, "holdout": holdout}
+    sample = _strata_frame(parts)
+    if holdout2:
+        sample = pd.concat(
+            [sample, draw_holdout2(df, sample["line"], seed=seed_holdout2)], ignore_index=True
+        )
+    return sample
+
+
+def draw_holdout2(
+    df: pd.DataFrame, taken: pd.Series | np.ndarray, *, seed: int = SEED_HOLDOUT2
+) -> pd.DataFrame:
+    """Return ``line`` and ``stratum`` of the second holdout, drawn from lines not in ``taken``.
+
+    ``holdout2_uniform``: ``N_HOLDOUT2_UNIFORM`` lines uniformly at random from the lines not
+    taken; ``holdout2_related``: ``N_HOLDOUT2_RELATED`` lines uniformly from the remaining lines
+    of the ``related`` filter (``_related_mask``).
+    """
+    rng = np.random.default_rng(seed)
+    free = ~df["line"].isin(np.asarray(taken))
+    uniform = rng.choice(df.loc[free, "line"].to_numpy(), size=N_HOLDOUT2_UNIFORM, replace=False)
+    pool = df.loc[free & _related_mask(df) & ~df["line"].isin(uniform), "line"]
+    related = rng.choice(pool.to_numpy(), size=N_HOLDOUT2_RELATED, replace=False)
+    return _strata_frame({"holdout2_uniform": uniform, "holdout2_related": related})
+
+
+def _strata_frame(parts: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "line": np.concatenate([np.sort(v) for v in parts.values()]),
@@ -253,15 +300,24 @@ def quality(
     return table, micro, lab
 
 
+HOLDOUT2 = ("holdout2_uniform", "holdout2_related")
+
+
 def _print_report(tsv: str | Path, *, verbose: bool) -> None:
     for strata, title in (
         ((), "all strata"),
         (("uniform",), "uniform stratum only"),
         (("holdout",), "holdout stratum only"),
+        (HOLDOUT2, "holdout2 strata (blind; the honest estimate)"),
+        (("holdout2_uniform",), "holdout2_uniform stratum only"),
+        (("holdout2_related",), "holdout2_related stratum only"),
     ):
         table, micro, lab = quality(tsv, strata=strata)
         print(f"== {title}: {micro['n_records']} labelled records")
-        if not strata:
+        if not micro["n_records"]:
+            print()
+            continue
+        if not strata or strata == HOLDOUT2:
             with pd.option_context("display.width", 120, "display.max_rows", 40):
                 print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
         print(
@@ -269,7 +325,7 @@ def _print_report(tsv: str | Path, *, verbose: bool) -> None:
             f"{micro['precision']:.3f}, recall {micro['recall']:.3f} "
             f"(tp {micro['tp']}, fp {micro['fp']}, fn {micro['fn']})\n"
         )
-        if verbose and not strata:
+        if verbose and (not strata or strata == HOLDOUT2):
             bad = lab[lab["labels"] != lab["predicted"]]
             for r in bad.itertuples():
                 print(
@@ -283,6 +339,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("tsv", nargs="?", default=str(DEFAULT_TSV))
     parser.add_argument("--draw", action="store_true", help="print the sample's line numbers")
     parser.add_argument(
+        "--draw-holdout2",
+        action="store_true",
+        help="print only the second holdout's line numbers (drawn from lines not labelled before)",
+    )
+    parser.add_argument(
         "-v",
         "--verbose",
         action="store_true",
@@ -293,6 +354,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{args.tsv} not found (the Amap file lives in ../shared/data/amap/)")
     if args.draw:
         draw_sample(read_amap_tsv(args.tsv)).to_csv(sys.stdout, index=False)
+        return 0
+    if args.draw_holdout2:
+        sample = draw_sample(read_amap_tsv(args.tsv))
+        sample[sample["stratum"].isin(HOLDOUT2)].to_csv(sys.stdout, index=False)
         return 0
     _print_report(args.tsv, verbose=args.verbose)
     return 0
