@@ -397,9 +397,9 @@ def test_graphml_roundtrip(tmp_path: Path) -> None:
     geod = __import__("pyproj").Geod(ellps="WGS84")
     want = geod.line_length([116.35, 116.35, 116.351], [40.0, 40.001, 40.001])
     assert net.total_length_m == pytest.approx(want, rel=1e-3)
+    bad = tmp_path / "bad.graphml"
+    bad.write_text("<graphml>")
     with pytest.raises(qh.InputFileError, match="GraphML"):
-        bad = tmp_path / "bad.graphml"
-        bad.write_text("<graphml>")
         qn.from_graphml(bad)
 
 

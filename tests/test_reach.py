@@ -301,7 +301,9 @@ def test_network_vs_polygon_method_on_helsinki(
     assert (excess > -1e-6).all()
 
 
-def test_two_nearest_methods_agree_on_helsinki(helsinki: tuple[qn.WalkNetwork, gpd.GeoDataFrame]) -> None:
+def test_two_nearest_methods_agree_on_helsinki(
+    helsinki: tuple[qn.WalkNetwork, gpd.GeoDataFrame],
+) -> None:
     """'pairs' (closest of the per-compound local searches) and 'per_category' (one
     multi-source Dijkstra per category from its facilities) are independent; they must agree."""
     net, pois = helsinki

@@ -348,7 +348,7 @@ class WalkNetwork:
         edge = np.full(k, -1, dtype=np.int64)
         access = np.full(k, np.nan)
         if k and self.n_edges:
-            pts = shapely.points(xy)
+            pts = np.asarray(shapely.points(xy), dtype=object)
             # most points lie within metres of a street: candidate edges within 30 m come from
             # one STRtree box query, the nearest is picked with vectorised distances (ties to
             # the lowest edge index, as GEOS does); only the rest use GEOS's nearest search,
@@ -356,7 +356,7 @@ class WalkNetwork:
             r0 = min(30.0, max_snap_m)
             pi, ej = self._tree.query(pts, predicate="dwithin", distance=r0)
             if len(pi):
-                dd = shapely.distance(pts[pi], self.edge_geometry[ej])
+                dd = np.asarray(shapely.distance(pts[pi], self.edge_geometry[ej]), dtype=float)
                 order = np.lexsort((ej, dd, pi))
                 first = order[np.r_[True, pi[order][1:] != pi[order][:-1]]]
                 edge[pi[first]] = ej[first]
