@@ -373,8 +373,8 @@ class WalkNetwork:
         snapped_xy = np.full((k, 2), np.nan)
         if ok.any():
             geoms = self.edge_geometry[edge[ok]]
-            pts = shapely.points(xy[ok])
-            offset[ok] = shapely.line_locate_point(geoms, pts)
+            ok_pts = shapely.points(xy[ok])
+            offset[ok] = shapely.line_locate_point(geoms, ok_pts)
             snapped_xy[ok] = shapely.get_coordinates(
                 shapely.line_interpolate_point(geoms, offset[ok])
             )
