@@ -60,7 +60,7 @@ def qh_distances(net: qn.WalkNetwork, pts: np.ndarray) -> tuple[list[dict[int, f
     out: list[dict[int, float]] = [{} for _ in range(len(pts))]
     n = net.n_nodes
     rows_i, rows_j, rows_d = [], [], []
-    for members, local, d in aug.local_rows(origins, limit_m=LIMIT_M):
+    for members, local, d, _ in aug.local_rows(origins, limit_m=LIMIT_M):
         base = np.flatnonzero(local < n)
         block = d[:, base]
         r, c = np.nonzero(np.isfinite(block))
