@@ -399,7 +399,8 @@ def _compound_items(cov: pd.DataFrame, members: pd.DataFrame, rubric: Rubric) ->
         nearest_poi=("nearest_poi", "first"),
     )
     out = out.reset_index()
-    out["item_id"] = [rubric.spatial_items[k].id for k in out["item_pos"]]
+    spatial_ids = np.asarray([i.id for i in rubric.spatial_items], dtype=object)
+    out["item_id"] = spatial_ids[out["item_pos"].to_numpy(dtype=np.int64)]
     return out
 
 
