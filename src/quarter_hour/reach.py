@@ -76,37 +76,16 @@ def _limits(limit_m: float | Sequence[float]) -> list[float]:
 def validate_gates(gates: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Check a gates table (see docs/CONTRACTS.md) and return it indexed by ``gate_id``.
 
-    Raises :class:`InputError` naming the problem rows: no ``compound_id`` column, missing
-    compound ids, duplicate gate ids.
+    The checks are :func:`quarter_hour.gates.validate_gates` (missing columns or CRS, missing
+    compound ids, duplicate gate ids, non-point geometry); a table without ``gate_id`` uses its
+    index as the gate ids.
     """
-    if not isinstance(gates, gpd.GeoDataFrame):
-        msg = f"`gates` must be a GeoDataFrame of Points, got {type(gates).__name__}."
-        raise InputError(msg)
-    if "compound_id" not in gates.columns:
-        msg = (
-            "`gates` has no `compound_id` column (the residential compound each gate belongs to). "
-            f"Columns found: {list(gates.columns)}."
-        )
-        raise InputError(msg)
-    g = gates.copy()
-    if "gate_id" in g.columns:
-        g = g.set_index("gate_id", drop=False)
-    else:
-        g["gate_id"] = g.index.astype(str)
-        g = g.set_index("gate_id", drop=False)
-    g.index = g.index.astype(str)
-    g["gate_id"] = g.index
-    g["compound_id"] = g["compound_id"].astype("string")
-    if g["compound_id"].isna().any():
-        bad = g.index[g["compound_id"].isna().to_numpy()].tolist()[:10]
-        msg = f"`gates` rows with gate_id {bad} have no compound_id; every gate belongs to a compound."
-        raise InputError(msg)
-    g["compound_id"] = g["compound_id"].astype(str)
-    if not g.index.is_unique:
-        dup = g.index[g.index.duplicated()].unique().tolist()[:10]
-        msg = f"`gates` has duplicate gate_id values {dup}; give each gate a unique id."
-        raise InputError(msg)
-    return g
+    from .gates import validate_gates as _validate
+
+    if isinstance(gates, gpd.GeoDataFrame) and "gate_id" not in gates.columns:
+        gates = gates.assign(gate_id=gates.index.astype(str))
+    g = _validate(gates)
+    return g.set_index(pd.Index(g["gate_id"].to_numpy(), name=None), drop=False)
 
 
 def validate_pois(pois: gpd.GeoDataFrame, *, category_col: str = "category") -> gpd.GeoDataFrame:
