@@ -206,3 +206,19 @@ def test_no_gate_on_the_network_gives_empty_rows_not_a_crash(cross: qn.WalkNetwo
         iso = qi.isochrones(cross, gates, minutes=[5, 10])
     assert len(iso) == 2
     assert iso.geometry.is_empty.all()
+
+
+def test_interpolate_xy_matches_shapely() -> None:
+    from quarter_hour._geom import interpolate_xy
+
+    rng = np.random.default_rng(1)
+    geoms = np.array(
+        [LineString(rng.uniform(0, 100, (int(rng.integers(2, 6)), 2))) for _ in range(200)],
+        dtype=object,
+    )
+    # offsets along edges are never negative; past-the-end distances clamp to the end point
+    d_clamped = np.clip(
+        rng.uniform(-0.1, 1.1, 200) * shapely.length(geoms), 0, shapely.length(geoms)
+    )
+    want = shapely.get_coordinates(shapely.line_interpolate_point(geoms, d_clamped))
+    assert np.allclose(interpolate_xy(geoms, d_clamped), want, atol=1e-9)

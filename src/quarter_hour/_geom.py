@@ -47,29 +47,57 @@ def substrings(
     return out_geoms
 
 
+class _Walk:
+    """Coordinates of many LineStrings with cumulative distances, for vectorised look-ups."""
+
+    def __init__(self, geoms: NDArray[np.object_]) -> None:
+        n = len(geoms)
+        self.coords, self.part = shapely.get_coordinates(geoms, return_index=True)
+        counts = np.bincount(self.part, minlength=n)
+        self.first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        self.last = self.first + counts - 1
+        seg = np.hypot(*np.diff(self.coords, axis=0).T)
+        seg[self.last[:-1]] = 0.0  # no length between the end of one line and the next start
+        self.gcum = np.concatenate([[0.0], np.cumsum(seg)])  # continuous over all lines
+        self.cum = self.gcum - self.gcum[self.first][self.part]  # restarts at each line
+
+    def point_at(self, d: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The point at distance ``d`` along each line (clamped to the line)."""
+        first, last, gcum, coords = self.first, self.last, self.gcum, self.coords
+        target = gcum[first] + d
+        j = np.searchsorted(gcum, target, side="right") - 1
+        j = np.clip(j, first, np.maximum(last - 1, first))
+        seg_len = gcum[j + 1] - gcum[j] if len(coords) > 1 else np.zeros(len(j))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = np.where(seg_len > 0, (target - gcum[j]) / np.where(seg_len > 0, seg_len, 1), 0.0)
+        t = np.clip(t, 0.0, 1.0)[:, None]
+        nxt = np.minimum(j + 1, len(coords) - 1)
+        out: NDArray[np.float64] = coords[j] * (1 - t) + coords[nxt] * t
+        return out
+
+
+def interpolate_xy(
+    geoms: NDArray[np.object_], distance_m: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """``(k, 2)`` coordinates of the points at ``distance_m`` along each LineString.
+
+    The same as ``shapely.get_coordinates(shapely.line_interpolate_point(geoms, distance_m))``
+    (which measured 0.1 s per 25,000 points) on coordinate arrays.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    if len(geoms) == 0:
+        return np.empty((0, 2))
+    return _Walk(geoms).point_at(np.asarray(distance_m, dtype=float))
+
+
 def _cut(
     geoms: NDArray[np.object_], s: NDArray[np.float64], e: NDArray[np.float64]
 ) -> NDArray[np.object_]:
     """Vectorised substring on coordinate arrays (see :func:`substrings`)."""
     n = len(geoms)
-    coords, part = shapely.get_coordinates(geoms, return_index=True)
-    counts = np.bincount(part, minlength=n)
-    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    last = first + counts - 1
-    seg = np.hypot(*np.diff(coords, axis=0).T)
-    seg[last[:-1]] = 0.0  # no length between the end of one line and the start of the next
-    gcum = np.concatenate([[0.0], np.cumsum(seg)])  # continuous over all lines
-    cum = gcum - gcum[first][part]  # restarts at each line
-
-    def point_at(d: NDArray[np.float64]) -> NDArray[np.float64]:
-        target = gcum[first] + d
-        j = np.searchsorted(gcum, target, side="right") - 1
-        j = np.clip(j, first, np.maximum(last - 1, first))
-        seg_len = gcum[j + 1] - gcum[j]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t = np.where(seg_len > 0, (target - gcum[j]) / seg_len, 0.0)
-        t = np.clip(t, 0.0, 1.0)[:, None]
-        return coords[j] * (1 - t) + coords[j + 1] * t
+    w = _Walk(geoms)
+    coords, part, cum = w.coords, w.part, w.cum
+    point_at = w.point_at
 
     p_start = point_at(s)
     p_end = point_at(e)

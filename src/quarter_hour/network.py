@@ -48,7 +48,7 @@ from numpy.typing import NDArray
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from ._errors import CRSError, EmptyNetworkError, InputError, InputFileError, QuarterHourWarning
-from ._geom import split_at_shared_vertices
+from ._geom import interpolate_xy, split_at_shared_vertices
 
 log = logging.getLogger(__name__)
 
@@ -375,9 +375,7 @@ class WalkNetwork:
             geoms = self.edge_geometry[edge[ok]]
             ok_pts = shapely.points(xy[ok])
             offset[ok] = shapely.line_locate_point(geoms, ok_pts)
-            snapped_xy[ok] = shapely.get_coordinates(
-                shapely.line_interpolate_point(geoms, offset[ok])
-            )
+            snapped_xy[ok] = interpolate_xy(geoms, offset[ok])
             # the projected point is at most `access` away; recompute exactly from positions
             access[ok] = np.hypot(*(xy[ok] - snapped_xy[ok]).T)
         far = ids[~ok]
@@ -583,13 +581,7 @@ class AugmentedGraph:
         total = n + n_split + k
         w = np.r_[edge_end - edge_start, all_acc[ok]]
         graph = _csr(total, np.r_[edge_a, acc_a], np.r_[edge_b, acc_b], w)
-        split_xy = (
-            shapely.get_coordinates(
-                shapely.line_interpolate_point(net.edge_geometry[s_edge], s_off)
-            )
-            if n_split
-            else np.empty((0, 2))
-        )
+        split_xy = interpolate_xy(net.edge_geometry[s_edge], s_off)
         node_xy = np.concatenate([net.node_xy, split_xy, all_xy])
         sizes = np.cumsum([0] + [len(s) for s in sets])
         access_first = tuple(int(n + n_split + x) for x in sizes)
