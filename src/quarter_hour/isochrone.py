@@ -201,11 +201,8 @@ def _grid_outline(
         if g is None or shapely.is_empty(g):
             out[i] = None
             continue
-        parts = shapely.get_parts(g)
-        parts = parts[shapely.length(parts) > 0]  # GEOS cannot segmentize a zero-length line
-        xy = shapely.get_coordinates(
-            np.r_[shapely.segmentize(parts, resolution_m), shapely.get_parts(g)]
-        )
+        # the caller drops zero-length pieces: GEOS cannot segmentize a zero-length line
+        xy = shapely.get_coordinates(shapely.segmentize(g, resolution_m))
         pad = buffer_m + 2 * resolution_m
         x0, y0 = xy.min(axis=0) - pad
         nx_ = int(np.ceil((xy[:, 0].max() + pad - x0) / resolution_m)) + 1
@@ -376,6 +373,8 @@ def isochrones(
             all_group = np.asarray(
                 np.searchsorted(cell_groups, np.r_[gg, leg_group]), dtype=np.int64
             )
+            positive = np.r_[ee - ss > 0, np.ones(len(leg_geoms), dtype=bool)]
+            all_lines, all_group = all_lines[positive], all_group[positive]
             order = np.argsort(all_group, kind="stable")
             sorted_group: NDArray[np.int64] = all_group[order]
             present, dense = np.unique(sorted_group, return_inverse=True)
