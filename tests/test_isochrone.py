@@ -53,8 +53,8 @@ def test_several_minutes_and_full_network(cross: qn.WalkNetwork) -> None:
 
 def test_compound_is_union_of_its_gates(cross: qn.WalkNetwork) -> None:
     gates = _gates([("g1", "A", 0, 900), ("g2", "A", 0, -900)])
-    by_gate = qi.isochrones(cross, gates, minutes=2.5, by="gate")  # 200 m
-    by_comp = qi.isochrones(cross, gates, minutes=2.5, by="compound")
+    by_gate = qi.isochrones(cross, gates, minutes=2.5, by="gate", outline="buffer")  # 200 m
+    by_comp = qi.isochrones(cross, gates, minutes=2.5, by="compound", outline="buffer")
     # each gate reaches 100 m to its arm end and 200 m towards C; the two never overlap
     assert by_gate["street_length_m"].tolist() == pytest.approx([300, 300])
     assert by_comp["street_length_m"].iloc[0] == pytest.approx(600)
@@ -68,7 +68,9 @@ def test_compound_is_union_of_its_gates(cross: qn.WalkNetwork) -> None:
 
 
 def test_polygon_is_the_buffered_reach(cross: qn.WalkNetwork) -> None:
-    iso = qi.isochrones(cross, _gates([("g", "A", 0, 900)]), minutes=2.5, by="gate", buffer_m=50)
+    iso = qi.isochrones(
+        cross, _gates([("g", "A", 0, 900)]), minutes=2.5, by="gate", buffer_m=50, outline="buffer"
+    )
     poly = iso.geometry.iloc[0]
     # a 300 m straight piece (y 700..1000) buffered by 50 m: rectangle plus round caps
     assert iso["area_m2"].iloc[0] == pytest.approx(300 * 100 + np.pi * 50**2, rel=0.01)
@@ -76,6 +78,9 @@ def test_polygon_is_the_buffered_reach(cross: qn.WalkNetwork) -> None:
     assert not poly.contains(Point(0, 600))
     concave = qi.isochrones(cross, _gates([("g", "A", 0, 900)]), minutes=2.5, outline="concave")
     assert concave.geometry.iloc[0].contains(Point(0, 900))
+    grid = qi.isochrones(cross, _gates([("g", "A", 0, 900)]), minutes=2.5)  # default: 20 m raster
+    assert grid["area_m2"].iloc[0] == pytest.approx(iso["area_m2"].iloc[0], rel=0.02)
+    assert grid.geometry.iloc[0].contains(Point(0, 900))
 
 
 def test_wgs84_output_for_web_maps(cross: qn.WalkNetwork) -> None:

@@ -284,7 +284,7 @@ def isochrones(
     buffer_m: float = 50.0,
     outline: Literal["buffer", "grid", "concave"] = "grid",
     concave_ratio: float = 0.2,
-    resolution_m: float = 10.0,
+    resolution_m: float = 20.0,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
     cell_m: float = 1500.0,
 ) -> gpd.GeoDataFrame:
@@ -308,12 +308,14 @@ def isochrones(
         buffer added around the concave hull (``outline="concave"``).
     outline
         ``"grid"`` (default): the buffered reachable streets traced on a raster of
-        ``resolution_m`` cells, with holes where nothing is reachable; within about one cell of
-        the exact buffer and ~30x faster. ``"buffer"``: the exact GEOS buffer (about 0.4 s per
+        ``resolution_m`` cells, with holes where nothing is reachable. The contour interpolates
+        the distance field, so the outline is within a fraction of a cell of the exact buffer
+        (area within about 1-2 %), and it is 50-100x faster. ``"buffer"``: the exact GEOS buffer (about 0.4 s per
         15-minute isochrone in a dense centre).
         ``"concave"``: a smoother concave hull of the reachable streets (``concave_ratio``).
     resolution_m
-        Cell size (m) for ``outline="grid"``.
+        Cell size (m) for ``outline="grid"``: 20 m (default) draws all 20,000 gates of a
+        100,000-node city in about 60 s; 10 m is finer and about twice as slow.
     max_snap_m
         Gates farther than this (m) from the network get an empty geometry and are named in a
         warning.

@@ -371,7 +371,7 @@ def run_community(
     isochrone_minutes
         Walking areas to draw (minutes); None or empty for none. The walk limit is always drawn.
     isochrone_outline
-        ``"grid"`` (default: the 50 m buffer of the reachable streets traced on a 10 m grid),
+        ``"grid"`` (default: the 50 m buffer of the reachable streets traced on a 20 m grid),
         ``"buffer"`` (the exact buffer; slower) or ``"concave"`` (a smooth hull), see
         :func:`quarter_hour.isochrone.isochrones`.
     name
