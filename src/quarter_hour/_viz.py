@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 import geopandas as gpd
@@ -345,3 +346,47 @@ def coverage_at_limit(coverage: pd.DataFrame | None) -> pd.DataFrame | None:
     out = coverage.loc[coverage["limit_m"] == float(limit)].copy()
     out.attrs = dict(coverage.attrs)
     return out
+
+
+#: File formats figures (posters, charts) can be saved in.
+FIGURE_FORMATS = frozenset({".png", ".pdf", ".svg"})
+
+
+def figure_path(path: object, *, example_suffix: str = ".png") -> Path:
+    """Check a figure's output path (PNG, PDF or SVG by extension) and create its folder."""
+    out = Path(str(path))
+    if out.suffix.lower() not in FIGURE_FORMATS:
+        msg = (
+            f"Cannot tell the format of {str(out)!r}: the extension must be one of "
+            f"{sorted(FIGURE_FORMATS)}, e.g. {str(out.with_suffix(example_suffix))!r}."
+        )
+        raise InputError(msg)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def map_layers(
+    gates: object, pois: object, isochrones: object, streets: object, compounds: object
+) -> tuple[
+    gpd.GeoDataFrame,
+    gpd.GeoDataFrame,
+    gpd.GeoDataFrame | None,
+    gpd.GeoDataFrame | None,
+    gpd.GeoDataFrame | None,
+]:
+    """Validate the layers a map or poster draws: gates and POIs as points, optional isochrones,
+    streets and compound shapes (``compounds`` counts as shapes only when it is a GeoDataFrame)."""
+    g = as_points(require_gdf(gates, "gates", columns=("gate_id", "compound_id")), "gates")
+    p = as_points(require_gdf(pois, "pois", columns=("name", "category")), "pois")
+    iso = (
+        require_gdf(isochrones, "isochrones", columns=("minutes",))
+        if isochrones is not None
+        else None
+    )
+    st = require_gdf(streets, "streets") if streets is not None else None
+    shapes = (
+        require_gdf(compounds, "compounds", columns=("compound_id",))
+        if isinstance(compounds, gpd.GeoDataFrame)
+        else None
+    )
+    return g, p, iso, st, shapes

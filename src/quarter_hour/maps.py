@@ -260,17 +260,9 @@ def community_map(
     if tiles not in ("auto", "osm", None):
         msg = f"`tiles` must be 'auto', 'osm' or None, got {tiles!r}."
         raise InputError(msg)
-    gates = _viz.as_points(
-        _viz.require_gdf(gates, "gates", columns=("gate_id", "compound_id")), "gates"
+    gates, pois, isochrones, streets, compound_shapes = _viz.map_layers(
+        gates, pois, isochrones, streets, compounds
     )
-    pois = _viz.as_points(_viz.require_gdf(pois, "pois", columns=("name", "category")), "pois")
-    if isochrones is not None:
-        isochrones = _viz.require_gdf(isochrones, "isochrones", columns=("minutes",))
-    if streets is not None:
-        streets = _viz.require_gdf(streets, "streets")
-    compound_shapes = None
-    if isinstance(compounds, gpd.GeoDataFrame):
-        compound_shapes = _viz.require_gdf(compounds, "compounds", columns=("compound_id",))
     if compounds is not None and "compound_id" not in compounds.columns:
         msg = f"`compounds` lacks column 'compound_id'. Available columns: {sorted(compounds.columns)}."
         raise InputError(msg)

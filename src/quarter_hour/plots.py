@@ -39,7 +39,6 @@ GRADE_COLOURS = {
     "合格": "#a1d99b", "pass": "#a1d99b",
     "不合格": "#de2d26", "fail": "#de2d26",
 }  # fmt: skip
-_FORMATS = {".png", ".pdf", ".svg"}
 
 
 def _rc() -> Any:  # matplotlib rcParams for rc_context
@@ -289,14 +288,7 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 200) -> Path:
     pathlib.Path
         The file written.
     """
-    out = Path(path)
-    if out.suffix.lower() not in _FORMATS:
-        msg = (
-            f"Cannot tell the format of {str(out)!r}: the extension must be one of "
-            f"{sorted(_FORMATS)}, e.g. {str(out.with_suffix('.png'))!r}."
-        )
-        raise InputError(msg)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = _viz.figure_path(path, example_suffix=".png")
     with mpl.rc_context(_rc()):
         fig.savefig(out, dpi=dpi, facecolor="white", bbox_inches="tight")
     log.info("wrote %s", out)

@@ -46,7 +46,6 @@ _ISO_STYLE: dict[int, tuple[str, float, str]] = {
     5: ("#e6550d", 0.12, ":"),
 }
 _MARKERS = {"circle": "o", "square": "s", "diamond": "D"}
-_FORMATS = {".png", ".pdf", ".svg"}
 
 
 def _rc(lang: Lang = "zh") -> Any:  # matplotlib rcParams for rc_context
@@ -107,17 +106,9 @@ def community_poster(
     if paper not in PAPER_MM:
         msg = f"`paper` must be one of {sorted(PAPER_MM)}, got {paper!r}."
         raise InputError(msg)
-    gates = _viz.as_points(
-        _viz.require_gdf(gates, "gates", columns=("gate_id", "compound_id")), "gates"
+    gates, pois, isochrones, streets, shapes = _viz.map_layers(
+        gates, pois, isochrones, streets, compounds
     )
-    pois = _viz.as_points(_viz.require_gdf(pois, "pois", columns=("name", "category")), "pois")
-    if isochrones is not None:
-        isochrones = _viz.require_gdf(isochrones, "isochrones", columns=("minutes",))
-    if streets is not None:
-        streets = _viz.require_gdf(streets, "streets")
-    shapes = None
-    if isinstance(compounds, gpd.GeoDataFrame):
-        shapes = _viz.require_gdf(compounds, "compounds", columns=("compound_id",))
 
     coverage = _viz.coverage_at_limit(coverage)
     crs = _viz.metric_crs(streets, gates, pois)
@@ -209,14 +200,7 @@ def save_poster(fig: Figure, path: str | Path, *, dpi: int = 300) -> Path:
     pathlib.Path
         The file written.
     """
-    out = Path(path)
-    if out.suffix.lower() not in _FORMATS:
-        msg = (
-            f"Cannot tell the format of {str(out)!r}: the extension must be one of "
-            f"{sorted(_FORMATS)}, e.g. {str(out.with_suffix('.pdf'))!r}."
-        )
-        raise InputError(msg)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = _viz.figure_path(path, example_suffix=".pdf")
     # the text's fonts were fixed when the figure was drawn; "en" only avoids a needless error
     with mpl.rc_context(_rc("en")):
         fig.savefig(out, dpi=dpi, facecolor="white")
