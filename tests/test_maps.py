@@ -87,7 +87,9 @@ def test_errors_name_the_fix(sample: dict[str, Any], tmp_path: Path) -> None:
         maps.community_map(sample["gates"], sample["pois"], lang="fr")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="`tiles` must be"):
         maps.community_map(sample["gates"], sample["pois"], tiles="google")  # type: ignore[arg-type]
-    with pytest.raises(InputError, match=r"must end in \.html"):
+    with pytest.raises(
+        InputError, match=r"extension must be one of \[.\.htm., .\.html.\], e\.g\. .*map\.html"
+    ):
         maps.save_map(_map(sample, tiles=None), tmp_path / "map.png")
     with pytest.raises(InputError, match=r"must be a GeoDataFrame"):
         maps.community_map(sample["gates"].drop(columns="geometry"), sample["pois"])  # type: ignore[arg-type]

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -352,17 +353,23 @@ def coverage_at_limit(coverage: pd.DataFrame | None) -> pd.DataFrame | None:
 FIGURE_FORMATS = frozenset({".png", ".pdf", ".svg"})
 
 
-def figure_path(path: object, *, example_suffix: str = ".png") -> Path:
-    """Check a figure's output path (PNG, PDF or SVG by extension) and create its folder."""
+def output_path(path: object, suffixes: Iterable[str], *, example_suffix: str) -> Path:
+    """Check an output file's extension against ``suffixes`` and create its folder."""
     out = Path(str(path))
-    if out.suffix.lower() not in FIGURE_FORMATS:
+    allowed = sorted(suffixes)
+    if out.suffix.lower() not in allowed:
         msg = (
             f"Cannot tell the format of {str(out)!r}: the extension must be one of "
-            f"{sorted(FIGURE_FORMATS)}, e.g. {str(out.with_suffix(example_suffix))!r}."
+            f"{allowed}, e.g. {str(out.with_suffix(example_suffix))!r}."
         )
         raise InputError(msg)
     out.parent.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def figure_path(path: object, *, example_suffix: str = ".png") -> Path:
+    """Check a figure's output path (PNG, PDF or SVG by extension) and create its folder."""
+    return output_path(path, FIGURE_FORMATS, example_suffix=example_suffix)
 
 
 def map_layers(

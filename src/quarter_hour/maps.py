@@ -387,11 +387,7 @@ def save_map(m: folium.Map, path: str | Path) -> Path:
     pathlib.Path
         The file written.
     """
-    out = Path(path)
-    if out.suffix.lower() not in (".html", ".htm"):
-        msg = f"`path` must end in .html, got {str(out)!r}. Use e.g. {str(out.with_suffix('.html'))!r}."
-        raise InputError(msg)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = _viz.output_path(path, (".html", ".htm"), example_suffix=".html")
     m.save(str(out))
     log.info("wrote %s (%.0f kB)", out, out.stat().st_size / 1024)
     return out

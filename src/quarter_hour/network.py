@@ -599,11 +599,6 @@ class AugmentedGraph:
         """Node indices of the access nodes of the ``which``-th snapped set, in input order."""
         return np.arange(self.access_first[which], self.access_first[which + 1], dtype=np.int64)
 
-    def one_to_all(self, source: int, *, limit_m: float = np.inf) -> NDArray[np.float64]:
-        """Distances (m) from one node to every node, ``inf`` beyond ``limit_m``."""
-        d = dijkstra(self.graph, directed=True, indices=[source], limit=limit_m)
-        return np.asarray(d).ravel()
-
     def nearest_source(
         self, sources: NDArray[np.int64], *, limit_m: float = np.inf
     ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
@@ -1025,11 +1020,10 @@ def _build(
     invalid_type = int(len(parts) - is_line.sum())
     parts, part_idx = parts[is_line], part_idx[is_line]
     lengths = shapely.length(parts)
-    coords_ok = (
-        np.array([np.isfinite(shapely.get_coordinates(g)).all() for g in parts], dtype=bool)
-        if len(parts)
-        else np.empty(0, bool)
-    )
+    # a line is usable only if every coordinate is finite (one pass over all coordinates)
+    all_xy, owner = shapely.get_coordinates(parts, return_index=True)
+    bad_xy = np.bincount(owner, weights=~np.isfinite(all_xy).all(axis=1), minlength=len(parts))
+    coords_ok = bad_xy == 0
     zero = coords_ok & ~shapely.is_empty(parts) & (lengths <= 0)
     valid = shapely.is_valid(parts) & ~shapely.is_empty(parts) & coords_ok & ~zero
     keep = valid

@@ -404,10 +404,3 @@ def coverage(
     out.attrs["empty_categories"] = unknown_empty
     out.attrs["crs"] = ri.net.crs.to_string()
     return out
-
-
-def coverage_matrix(cov: pd.DataFrame, *, value: str = "reachable") -> pd.DataFrame:
-    """Pivot a coverage table to compounds x categories (for the largest limit)."""
-    lim = cov["limit_m"].max()
-    sub = cov[cov["limit_m"] == lim]
-    return sub.pivot(index="compound_id", columns="category", values=value)

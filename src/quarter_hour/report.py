@@ -605,12 +605,8 @@ def write_html(scorecards: Any, path: str | Path, *, lang: Lang = "zh", chart: b
     pathlib.Path
         The file written.
     """
-    out = Path(path)
-    if out.suffix.lower() not in (".html", ".htm"):
-        msg = f"`path` must end in .html, got {str(out)!r}. Use e.g. {str(out.with_suffix('.html'))!r}."
-        raise InputError(msg)
+    out = _viz.output_path(path, (".html", ".htm"), example_suffix=".html")
     text = scorecard_html(scorecards, lang=lang, chart=chart)
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     log.info("wrote %s", out)
     return out
